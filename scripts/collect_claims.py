@@ -1,0 +1,18 @@
+"""Rule claims: every chapter's claims into results/claims.csv and figures/claims.md."""
+
+from recdyn.claims import claims_markdown, read_claims
+from recdyn.io import atomic_path, write_json
+from recdyn.logs import setup_logging
+from recdyn.provenance import build_provenance, load_manifests
+
+setup_logging(snakemake.log[0])
+claims = read_claims(snakemake.input.claims)
+provenance = build_provenance(snakemake.config, load_manifests(snakemake.input.manifests), snakemake.input)
+sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items())
+footer = (f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
+          f"commit `{provenance['git']['commit'][:12]}`; data: {sources}.")
+with atomic_path(snakemake.output.csv) as tmp:
+    claims.to_csv(tmp, index=False)
+with atomic_path(snakemake.output.md) as tmp:
+    tmp.write_text(claims_markdown(claims, footer), encoding="utf-8")
+write_json(snakemake.output.provenance, provenance)

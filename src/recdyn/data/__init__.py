@@ -1,0 +1,1 @@
+"""Data layer: dataset registry, download/staging, synthetic stand-ins and loaders."""

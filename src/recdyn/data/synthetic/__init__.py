@@ -1,0 +1,1 @@
+"""Deterministic synthetic stand-ins written in exactly the real files' formats."""

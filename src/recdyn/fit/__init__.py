@@ -1,0 +1,1 @@
+"""Environment fitting (libFM through wpyfm)."""

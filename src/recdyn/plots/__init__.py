@@ -1,0 +1,1 @@
+"""Plotting: reads computed results, never recomputes them."""

@@ -1,0 +1,38 @@
+"""Table output: csv (machine-readable) and markdown (human-readable), with provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recdyn.io import atomic_path
+from recdyn.plots.common import synthetic_label
+from recdyn.provenance import write_provenance
+
+
+def to_markdown(table: pd.DataFrame, title: str, provenance: Mapping[str, Any], floatfmt: str = ".4f") -> str:
+    """Markdown page: title, a stand-in warning when any data was synthetic, the table, provenance line."""
+    lines = [f"# {title}", ""]
+    label = synthetic_label(provenance)
+    if label is not None:
+        lines += [f"> **{label}**", ""]
+    lines += [table.to_markdown(index=False, floatfmt=floatfmt), ""]
+    sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items())
+    lines += [f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
+              f"commit `{provenance['git']['commit'][:12]}`; data: {sources}.", ""]
+    return "\n".join(lines)
+
+
+def save_table(
+    table: pd.DataFrame, csv: str | Path, md: str | Path, title: str,
+    provenance: Mapping[str, Any], provenance_path: str | Path,
+) -> None:
+    """Write a table as csv and markdown, then its provenance, atomically."""
+    with atomic_path(csv) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(md) as tmp:
+        tmp.write_text(to_markdown(table, title, provenance), encoding="utf-8")
+    write_provenance(provenance_path, provenance)

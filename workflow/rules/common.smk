@@ -1,0 +1,45 @@
+"""Shared helpers: dataset list, per-rule resources from the preset, run announcements."""
+
+import time
+
+from recdyn.data.registry import get_spec
+from recdyn.data import fetch
+from recdyn import run_summary
+
+RUN_STARTED = time.time()
+RAW_DIR = Path(config["data"]["raw_dir"])
+DATASETS = ["ml100k", "lastfm", "amazoncat"]
+ENV = "../../envs/recdyn.yaml"
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+
+
+def res(family: str) -> dict:
+    """Resources of a rule family: preset's ``resources.<family>`` over ``resources.default``."""
+    merged = dict(config["resources"]["default"])
+    merged.update(config["resources"].get(family, {}))
+    return merged
+
+
+def spec_key(dataset: str) -> str:
+    """Registry key of a dataset: LastFM has the Shakespeare et al. and the raw variant."""
+    if dataset == "lastfm" and config["data"]["lastfm"]["variant"] == "raw":
+        return "lastfm_raw"
+    return dataset
+
+
+def staged_fingerprint(wildcards) -> str:
+    """Changes when a user stages real data in data/raw, so acquisition reruns."""
+    return fetch.staged_fingerprint(get_spec(spec_key(wildcards.dataset)), RAW_DIR)
+
+
+def announce_data_sources() -> None:
+    """Warn at the start of a run about datasets that may fall back to synthetic stand-ins."""
+    run_summary.announce_sources(config, RAW_DIR, DATASETS, spec_key)
+
+
+def print_run_summary(failed: bool = False) -> None:
+    """End of run: regenerated figures/tables, their data sources, claims passing."""
+    run_summary.print_summary(Path("figures"), Path("results/claims.csv"), RUN_STARTED, failed=failed)

@@ -1,0 +1,141 @@
+"""Data layer: acquire (stage, download or synthesize), validate into tidy tables, summarize, plot."""
+
+PROCESSED_FILES = {
+    "ml100k": ["ratings.parquet", "users.parquet", "items.parquet"],
+    "lastfm": ["plays.parquet", "artists.parquet", "users.parquet"],
+    "amazoncat": ["features.npy", "labels.npz"],
+}
+
+
+def processed(dataset: str) -> list[str]:
+    """Tidy outputs of one dataset, plus its manifest (source, checksums)."""
+    base = f"data/processed/{dataset}/"
+    return [base + name for name in PROCESSED_FILES[dataset]] + [base + "manifest.json"]
+
+
+def manifest(dataset: str) -> str:
+    return f"data/processed/{dataset}/manifest.json"
+
+
+rule acquire_dataset:
+    """Real files (staged in data/raw, or downloaded) or a synthetic stand-in, per data.<dataset>.source."""
+    output:
+        directory("data/interim/{dataset}"),
+    params:
+        data=lambda wc: config["data"][wc.dataset],
+        spec_key=lambda wc: spec_key(wc.dataset),
+        raw_dir=str(RAW_DIR),
+        allow_download=config["data"]["allow_download"],
+        timeout=config["data"]["download_timeout"],
+        staged=staged_fingerprint,
+    log:
+        "logs/data/acquire_{dataset}.log",
+    threads: 1
+    resources:
+        runtime=res("acquire")["runtime"],
+        mem_mb=res("acquire")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/acquire_dataset.py"
+
+
+rule process_ml100k:
+    """Validate u.data/u.user/u.item and write tidy tables."""
+    input:
+        "data/interim/ml100k",
+    output:
+        processed("ml100k"),
+    log:
+        "logs/data/process_ml100k.log",
+    threads: 1
+    resources:
+        runtime=res("process")["runtime"],
+        mem_mb=res("process")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/process_dataset.py"
+
+
+rule process_lastfm:
+    """Validate the LastFM files, apply the configured user subsample, write tidy tables."""
+    input:
+        "data/interim/lastfm",
+    output:
+        processed("lastfm"),
+    params:
+        variant=config["data"]["lastfm"]["variant"],
+        subsample=config["data"]["lastfm"]["subsample"],
+    log:
+        "logs/data/process_lastfm.log",
+    threads: 1
+    resources:
+        runtime=res("process")["runtime"],
+        mem_mb=res("process_lastfm")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/process_dataset.py"
+
+
+rule process_amazoncat:
+    """Validate the BERT features and the item-by-category label matrix."""
+    input:
+        "data/interim/amazoncat",
+    output:
+        processed("amazoncat"),
+    log:
+        "logs/data/process_amazoncat.log",
+    threads: 1
+    resources:
+        runtime=res("process")["runtime"],
+        mem_mb=res("process_amazoncat")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/process_dataset.py"
+
+
+rule summarize_dataset:
+    """Histograms, activity counts and gender splits of one dataset (computed, not plotted)."""
+    input:
+        lambda wc: processed(wc.dataset),
+    output:
+        "results/data/summary_{dataset}.json",
+    log:
+        "logs/data/summarize_{dataset}.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("process")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/summarize_dataset.py"
+
+
+rule fig_data_overview:
+    """Data overview figure of one dataset (rating/play-count histograms, activity, gender)."""
+    input:
+        summary="results/data/summary_{dataset}.json",
+        manifest=lambda wc: manifest(wc.dataset),
+    output:
+        pdf="figures/data/overview_{dataset}.pdf",
+        png=report(
+            "figures/data/overview_{dataset}.png",
+            caption="../report/data_overview.rst",
+            category="Data",
+            subcategory="{dataset}",
+        ),
+        provenance="figures/data/overview_{dataset}.provenance.json",
+    log:
+        "logs/data/fig_overview_{dataset}.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/plot_data_overview.py"

@@ -1,0 +1,115 @@
+"""Environment fitting (thesis section 2.3, ML-100K environment): libFM cross-validation over the
+preset's grid, one job per method and chunk of grid points, then selection and the final fit whose
+biases and factors parameterise the ml-100k simulated environment."""
+
+from recdyn.fit.grid import grid_chunks
+
+FIT = config["fit"]["ml100k"]
+FIT_DIR = "results/ch2/ml100k_env"
+CV_CHUNKS = {
+    method: grid_chunks(method_grid, FIT["points_per_job"])
+    for method, method_grid in FIT["methods"].items()
+}
+CV_JOBS = [
+    f"{FIT_DIR}/cv/{method}_{index}.parquet"
+    for method, chunks in CV_CHUNKS.items()
+    for index in range(len(chunks))
+]
+
+
+rule fit_cv:
+    """K-fold CV RMSE of one chunk of libFM grid points (all folds in one job)."""
+    input:
+        processed("ml100k"),
+    output:
+        FIT_DIR + "/cv/{method}_{chunk}.parquet",
+    params:
+        points=lambda wc: CV_CHUNKS[wc.method][int(wc.chunk)],
+        folds=FIT["folds"],
+        seed=FIT["seed"],
+    wildcard_constraints:
+        method="sgd|mcmc|als",
+        chunk=r"\d+",
+    log:
+        "logs/fit/cv_{method}_{chunk}.log",
+    threads: 1
+    resources:
+        runtime=res("fit_cv")["runtime"],
+        mem_mb=res("fit_cv")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fit_cv.py"
+
+
+rule fit_baselines:
+    """CV RMSE of the global-mean and bias-only baselines, on the same folds."""
+    input:
+        processed("ml100k"),
+    output:
+        FIT_DIR + "/baselines.parquet",
+    params:
+        folds=FIT["folds"],
+        seed=FIT["seed"],
+    log:
+        "logs/fit/baselines.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fit_baselines.py"
+
+
+rule fit_environment:
+    """Pick the grid point with the lowest CV RMSE and refit it on all ratings: the ml-100k env."""
+    input:
+        data=processed("ml100k"),
+        cv=CV_JOBS,
+    output:
+        params=FIT_DIR + "/env_params.npz",
+        selection=FIT_DIR + "/selection.json",
+        cv_table=FIT_DIR + "/cv_table.parquet",
+    params:
+        method=FIT["method"],
+        seed=FIT["seed"],
+    log:
+        "logs/fit/fit_environment.log",
+    threads: 1
+    resources:
+        runtime=res("fit_cv")["runtime"],
+        mem_mb=res("fit_cv")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fit_environment.py"
+
+
+rule tab_ml100k_fit:
+    """Table: cross-validated RMSE of every libFM grid point and the baselines."""
+    input:
+        cv_table=FIT_DIR + "/cv_table.parquet",
+        baselines=FIT_DIR + "/baselines.parquet",
+        selection=FIT_DIR + "/selection.json",
+        manifest=manifest("ml100k"),
+    output:
+        csv="figures/data/tab_ml100k_fit.csv",
+        md=report(
+            "figures/data/tab_ml100k_fit.md",
+            caption="../report/tab_ml100k_fit.rst",
+            category="Data",
+            subcategory="ml100k",
+        ),
+        provenance="figures/data/tab_ml100k_fit.provenance.json",
+    log:
+        "logs/fit/tab_ml100k_fit.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/tab_ml100k_fit.py"

@@ -1,0 +1,109 @@
+"""Claims, chapter targets, the `figures` target and the HTML report."""
+
+DATA_FIGURES = [f"figures/data/overview_{dataset}.{ext}" for dataset in DATASETS for ext in ("pdf", "png")]
+DATA_TABLES = ["figures/data/tab_ml100k_fit.csv", "figures/data/tab_ml100k_fit.md"]
+CHAPTER_CLAIMS = ["results/data/claims.csv"]
+CHAPTERS = {
+    # Each chapter lists the outputs that exist so far; later issues add their figures and tables.
+    "ch2": ["figures/data/overview_ml100k.pdf", *DATA_TABLES],
+    "ch3": ["figures/data/overview_ml100k.pdf", FIT_DIR + "/env_params.npz"],
+    "ch4": ["figures/data/overview_amazoncat.pdf"],
+    "ch5": ["figures/data/overview_ml100k.pdf", "figures/data/overview_lastfm.pdf"],
+}
+
+
+localrules:
+    figures,
+    ch2,
+    ch3,
+    ch4,
+    ch5,
+    claims,
+    report,
+
+
+rule figures:
+    """Every figure and table regenerated so far, and the claims table."""
+    input:
+        DATA_FIGURES,
+        DATA_TABLES,
+        "figures/claims.md",
+
+
+rule ch2:
+    """Chapter 2 outputs that exist so far."""
+    input:
+        CHAPTERS["ch2"],
+
+
+rule ch3:
+    """Chapter 3 outputs that exist so far."""
+    input:
+        CHAPTERS["ch3"],
+
+
+rule ch4:
+    """Chapter 4 outputs that exist so far."""
+    input:
+        CHAPTERS["ch4"],
+
+
+rule ch5:
+    """Chapter 5 outputs that exist so far."""
+    input:
+        CHAPTERS["ch5"],
+
+
+rule claims_data:
+    """Data claims: dataset shapes the thesis states and the fitted environment beating baselines."""
+    input:
+        selection=FIT_DIR + "/selection.json",
+        baselines=FIT_DIR + "/baselines.parquet",
+        summaries=expand("results/data/summary_{dataset}.json", dataset=DATASETS),
+        manifests=[manifest(dataset) for dataset in DATASETS],
+    output:
+        "results/data/claims.csv",
+    params:
+        margin=config["claims"]["fit_margin"],
+        amazoncat_none_max=config["claims"]["amazoncat_uncovered_max"],
+    log:
+        "logs/claims/data.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/claims_data.py"
+
+
+rule claims:
+    """Collect every chapter's claims into results/claims.csv and figures/claims.md."""
+    input:
+        claims=CHAPTER_CLAIMS,
+        manifests=[manifest(dataset) for dataset in DATASETS],
+    output:
+        csv="results/claims.csv",
+        md=report("figures/claims.md", caption="../report/claims.rst", category="Claims"),
+        provenance="figures/claims.provenance.json",
+    log:
+        "logs/claims/collect.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/collect_claims.py"
+
+
+rule report:
+    """One HTML page with every figure, its caption and provenance (runs `snakemake --report`)."""
+    input:
+        rules.figures.input,
+    output:
+        "report.html",
+    log:
+        "logs/report.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/build_report.py"
