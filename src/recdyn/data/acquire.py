@@ -38,14 +38,11 @@ def needed_files(spec: DatasetSpec, folder: Path) -> dict[str, Path]:
     """Map each needed file's base name to where it lies under ``folder``."""
     found: dict[str, Path] = {}
     for archive in spec.archives:
-        for relative in archive.files:
-            path = folder / relative
-            if archive.locate and not path.exists():
-                matches = sorted(folder.rglob(Path(relative).name))
-                path = matches[0] if matches else path
-            if not path.exists():
-                raise fetch.StagingError(f"{folder}: needed file {relative} is missing")
-            found[Path(relative).name] = path
+        located = fetch.locate_files(folder, archive)
+        missing = sorted(set(archive.files) - set(located))
+        if missing:
+            raise fetch.StagingError(f"{folder}: needed files missing: {', '.join(missing)}")
+        found.update({Path(relative).name: path for relative, path in located.items()})
     return found
 
 
