@@ -1,4 +1,4 @@
-"""Shared helpers: dataset list, per-rule resources from the preset, run announcements."""
+"""Shared helpers: dataset list, resources from the preset, run announcements."""
 
 import time
 
@@ -12,12 +12,8 @@ DATASETS = ["ml100k", "lastfm", "amazoncat"]
 ENV = "../../envs/recdyn.yaml"
 
 
-wildcard_constraints:
-    dataset="|".join(DATASETS),
-
-
 def res(family: str) -> dict:
-    """Resources of a rule family: preset's ``resources.<family>`` over ``resources.default``."""
+    """Resources of a family of rules, from the preset's ``resources.<family>`` over ``resources.default``."""
     merged = dict(config["resources"]["default"])
     merged.update(config["resources"].get(family, {}))
     return merged
@@ -43,3 +39,19 @@ def announce_data_sources() -> None:
 def print_run_summary(failed: bool = False) -> None:
     """End of run: regenerated figures/tables, their data sources, claims passing."""
     run_summary.print_summary(Path("figures"), Path("results/claims.csv"), RUN_STARTED, failed=failed)
+
+
+PROCESSED_FILES = {
+    "ml100k": ["ratings.parquet", "users.parquet", "items.parquet"],
+    "lastfm": ["plays.parquet", "artists.parquet", "users.parquet"],
+    "amazoncat": ["features.npy", "labels.npz"],
+}
+
+
+def processed(dataset: str) -> list[str]:
+    """Tidy outputs of one dataset, plus its manifest (source, checksums)."""
+    return [f"data/processed/{dataset}/{name}" for name in [*PROCESSED_FILES[dataset], "manifest.json"]]
+
+
+def manifest(dataset: str) -> str:
+    return f"data/processed/{dataset}/manifest.json"

@@ -1,22 +1,5 @@
 """Data layer: acquire (stage, download or synthesize), validate into tidy tables, summarize, plot."""
 
-PROCESSED_FILES = {
-    "ml100k": ["ratings.parquet", "users.parquet", "items.parquet"],
-    "lastfm": ["plays.parquet", "artists.parquet", "users.parquet"],
-    "amazoncat": ["features.npy", "labels.npz"],
-}
-
-
-def processed(dataset: str) -> list[str]:
-    """Tidy outputs of one dataset, plus its manifest (source, checksums)."""
-    base = f"data/processed/{dataset}/"
-    return [base + name for name in PROCESSED_FILES[dataset]] + [base + "manifest.json"]
-
-
-def manifest(dataset: str) -> str:
-    return f"data/processed/{dataset}/manifest.json"
-
-
 rule acquire_dataset:
     """Real files (staged in data/raw, or downloaded) or a synthetic stand-in, per data.<dataset>.source."""
     output:

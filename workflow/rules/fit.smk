@@ -22,7 +22,7 @@ rule fit_cv:
     input:
         processed("ml100k"),
     output:
-        FIT_DIR + "/cv/{method}_{chunk}.parquet",
+        f"{FIT_DIR}/cv/{{method}}_{{chunk}}.parquet",
     params:
         points=lambda wc: CV_CHUNKS[wc.method][int(wc.chunk)],
         folds=FIT["folds"],
@@ -47,7 +47,7 @@ rule fit_baselines:
     input:
         processed("ml100k"),
     output:
-        FIT_DIR + "/baselines.parquet",
+        f"{FIT_DIR}/baselines.parquet",
     params:
         folds=FIT["folds"],
         seed=FIT["seed"],
@@ -69,9 +69,9 @@ rule fit_environment:
         data=processed("ml100k"),
         cv=CV_JOBS,
     output:
-        params=FIT_DIR + "/env_params.npz",
-        selection=FIT_DIR + "/selection.json",
-        cv_table=FIT_DIR + "/cv_table.parquet",
+        params=f"{FIT_DIR}/env_params.npz",
+        selection=f"{FIT_DIR}/selection.json",
+        cv_table=f"{FIT_DIR}/cv_table.parquet",
     params:
         method=FIT["method"],
         seed=FIT["seed"],
@@ -90,9 +90,9 @@ rule fit_environment:
 rule tab_ml100k_fit:
     """Table: cross-validated RMSE of every libFM grid point and the baselines."""
     input:
-        cv_table=FIT_DIR + "/cv_table.parquet",
-        baselines=FIT_DIR + "/baselines.parquet",
-        selection=FIT_DIR + "/selection.json",
+        cv_table=f"{FIT_DIR}/cv_table.parquet",
+        baselines=f"{FIT_DIR}/baselines.parquet",
+        selection=f"{FIT_DIR}/selection.json",
         manifest=manifest("ml100k"),
     output:
         csv="figures/data/tab_ml100k_fit.csv",

@@ -6,7 +6,7 @@ CHAPTER_CLAIMS = ["results/data/claims.csv"]
 CHAPTERS = {
     # Each chapter lists the outputs that exist so far; later issues add their figures and tables.
     "ch2": ["figures/data/overview_ml100k.pdf", *DATA_TABLES],
-    "ch3": ["figures/data/overview_ml100k.pdf", FIT_DIR + "/env_params.npz"],
+    "ch3": ["figures/data/overview_ml100k.pdf", f"{FIT_DIR}/env_params.npz"],
     "ch4": ["figures/data/overview_amazoncat.pdf"],
     "ch5": ["figures/data/overview_ml100k.pdf", "figures/data/overview_lastfm.pdf"],
 }
@@ -57,8 +57,8 @@ rule ch5:
 rule claims_data:
     """Data claims: dataset shapes the thesis states and the fitted environment beating baselines."""
     input:
-        selection=FIT_DIR + "/selection.json",
-        baselines=FIT_DIR + "/baselines.parquet",
+        selection=f"{FIT_DIR}/selection.json",
+        baselines=f"{FIT_DIR}/baselines.parquet",
         summaries=expand("results/data/summary_{dataset}.json", dataset=DATASETS),
         manifests=[manifest(dataset) for dataset in DATASETS],
     output:

@@ -4,7 +4,9 @@ become the parameters of a latent-static environment.
 
 Choices the thesis leaves open, fixed here: the environment's latent dimension is the preset's
 ``fit.ml100k.latent_dim`` (100 for the thesis' ml100k-v1) and the grid searches the other
-hyperparameters at that dimension; ``fit.ml100k.method: best`` takes the method (SGD or MCMC) and
+hyperparameters at that dimension. CV scores the *extracted* parameters (for MCMC: the last Gibbs
+sample, as libFM exposes no sample average), predictions clipped to [1, 5] like the environment's
+ratings, because those parameters are what the environment uses. ``fit.ml100k.method: best`` takes the method (SGD or MCMC) and
 grid point with the lowest mean CV RMSE; the final model is refitted on all ratings with the
 same seed. Baselines use the same folds: the global mean, and user+item biases fitted by
 regularised alternating least squares (lambda = 5, 10 sweeps).
@@ -26,6 +28,7 @@ from recdyn.fit.libfm import FactorModel, fit_libfm, kfold_indices
 log = logging.getLogger(__name__)
 BIAS_REG = 5.0
 BIAS_SWEEPS = 10
+RATING_RANGE = (1.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,24 @@ def rmse(predicted: np.ndarray, observed: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(predicted) - np.asarray(observed)) ** 2)))
 
 
-def fit_biases(data: RatingArrays, mask: np.ndarray, reg: float = BIAS_REG, sweeps: int = BIAS_SWEEPS) -> FactorModel:
+def fit_point(
+    data: RatingArrays, rows: np.ndarray | slice, method: str, point: Mapping[str, Any], latent_dim: int, seed: int
+) -> FactorModel:
+    """Fit libFM on ``rows`` of the ratings at one grid point. For SGD the global bias is left
+    unregularised (``reg = [0, r, r]``): libFM applies ``reg[0]`` at every row, which would shrink the
+    global bias from about 3 towards 1 and shift the mean into the user/item biases, whereas the
+    environment is "offset 3 plus zero-mean biases" (thesis section 2.3)."""
+    params = dict(point)
+    params["num_iter"] = int(params["num_iter"])
+    if method == "sgd" and "reg" in params:
+        params["reg"] = (0.0, float(params["reg"]), float(params["reg"]))
+    return fit_libfm(data.users[rows], data.items[rows], data.ratings[rows], data.n_users, data.n_items,
+                     method=method, dim=latent_dim, seed=seed, **params)
+
+
+def fit_biases(data: RatingArrays, rows: np.ndarray, reg: float = BIAS_REG, sweeps: int = BIAS_SWEEPS) -> FactorModel:
     """Global mean plus user and item biases by regularised alternating least squares (vectorised)."""
-    users, items, values = data.users[mask], data.items[mask], data.ratings[mask]
+    users, items, values = data.users[rows], data.items[rows], data.ratings[rows]
     mean = float(values.mean())
     user_bias = np.zeros(data.n_users)
     item_bias = np.zeros(data.n_items)
@@ -74,13 +92,12 @@ def fit_biases(data: RatingArrays, mask: np.ndarray, reg: float = BIAS_REG, swee
 
 def baselines_cv(data: RatingArrays, folds: int, seed: int) -> pd.DataFrame:
     """CV RMSE of the global mean and of the bias-only model on the libFM folds."""
-    fold_of = kfold_indices(len(data.ratings), folds, seed)
     scores: dict[str, list[float]] = {"global mean": [], "user + item biases": []}
-    for fold in range(folds):
-        train, test = fold_of != fold, fold_of == fold
-        scores["global mean"].append(rmse(np.full(test.sum(), data.ratings[train].mean()), data.ratings[test]))
+    for train, test in kfold_indices(len(data.ratings), folds, seed):
+        scores["global mean"].append(rmse(np.full(test.size, data.ratings[train].mean()), data.ratings[test]))
         model = fit_biases(data, train)
-        scores["user + item biases"].append(rmse(model.predict(data.users[test], data.items[test]), data.ratings[test]))
+        predicted = model.predict(data.users[test], data.items[test], clip=RATING_RANGE)
+        scores["user + item biases"].append(rmse(predicted, data.ratings[test]))
     return pd.DataFrame(
         [{"model": name, "rmse_mean": float(np.mean(v)), "rmse_std": float(np.std(v)), "folds": folds}
          for name, v in scores.items()]
@@ -91,17 +108,16 @@ def cv_points(
     data: RatingArrays, method: str, points: Sequence[Mapping[str, Any]], latent_dim: int, folds: int, seed: int
 ) -> pd.DataFrame:
     """CV RMSE (mean and std over folds) of each grid point of one libFM method."""
-    fold_of = kfold_indices(len(data.ratings), folds, seed)
+    splits = kfold_indices(len(data.ratings), folds, seed)
     rows = []
     for number, point in enumerate(points, start=1):
         fold_rmse, seconds = [], 0.0
-        for fold in range(folds):
-            train, test = fold_of != fold, fold_of == fold
+        for fold, (train, test) in enumerate(splits):
             started = time.perf_counter()
-            model = fit_libfm(data.users[train], data.items[train], data.ratings[train], data.n_users,
-                              data.n_items, method=method, dim=latent_dim, seed=seed, **point)
+            model = fit_point(data, train, method, point, latent_dim, seed)
             seconds += time.perf_counter() - started
-            fold_rmse.append(rmse(model.predict(data.users[test], data.items[test]), data.ratings[test]))
+            predicted = model.predict(data.users[test], data.items[test], clip=RATING_RANGE)
+            fold_rmse.append(rmse(predicted, data.ratings[test]))
             log.info("%s point %d/%d %s fold %d/%d: RMSE %.4f (%.1f s so far)", method, number, len(points),
                      dict(point), fold + 1, folds, fold_rmse[-1], seconds)
         rows.append({"method": method, **point, "latent_dim": latent_dim, "rmse_mean": float(np.mean(fold_rmse)),
@@ -114,7 +130,7 @@ def select_point(cv_table: pd.DataFrame, method: str) -> dict[str, Any]:
     candidates = cv_table if method == "best" else cv_table[cv_table["method"] == method]
     if candidates.empty:
         raise ValueError(f"fit.ml100k.method={method!r}: no cross-validated grid point of that method")
-    best = candidates.loc[candidates["rmse_mean"].idxmin()]
+    best = candidates.iloc[int(np.argmin(candidates["rmse_mean"].to_numpy()))]
     return {key: value for key, value in best.dropna().to_dict().items()}
 
 
@@ -124,9 +140,7 @@ HYPERPARAMETERS = ("num_iter", "lr", "reg", "init_stdev")
 def fit_selected(data: RatingArrays, selection: Mapping[str, Any], seed: int) -> FactorModel:
     """Refit the selected grid point on all ratings."""
     point = {key: selection[key] for key in HYPERPARAMETERS if key in selection}
-    point["num_iter"] = int(point["num_iter"])
-    return fit_libfm(data.users, data.items, data.ratings, data.n_users, data.n_items,
-                     method=selection["method"], dim=int(selection["latent_dim"]), seed=seed, **point)
+    return fit_point(data, slice(None), selection["method"], point, int(selection["latent_dim"]), seed)
 
 
 def load_ratings(paths: Sequence[str]) -> RatingArrays:

@@ -1,0 +1,233 @@
+"""Tests for recdyn.fit.libfm (needs wpyfm: scripts/install/build_wpyfm.sh)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recdyn.fit.libfm import (
+    FactorModel,
+    cross_validate,
+    fit_libfm,
+    fit_predict_libfm,
+    kfold_indices,
+    select_best,
+)
+
+SIGMA = 0.3
+N_USERS, N_ITEMS, RANK = 300, 400, 3
+N_TRAIN, N_TEST = 30_000, 6_000
+
+SGD = dict(method="sgd", dim=3, num_iter=100, init_stdev=0.1, lr=0.01, reg=(0.0, 0.02, 0.02))
+MCMC = dict(method="mcmc", dim=3, num_iter=100, init_stdev=0.5)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Rank-3 biased model, Gaussian noise SIGMA, 36k distinct observed entries."""
+    rng = np.random.default_rng(12345)
+    p = rng.normal(0.0, 0.7, (N_USERS, RANK))
+    q = rng.normal(0.0, 0.7, (N_ITEMS, RANK))
+    bu = rng.normal(0.0, 0.5, N_USERS)
+    bi = rng.normal(0.0, 0.5, N_ITEMS)
+    cells = rng.choice(N_USERS * N_ITEMS, N_TRAIN + N_TEST, replace=False)
+    u, i = cells // N_ITEMS, cells % N_ITEMS
+    r = 3.0 + bu[u] + bi[i] + np.einsum("nk,nk->n", p[u], q[i]) + rng.normal(0, SIGMA, u.size)
+    tr, te = slice(0, N_TRAIN), slice(N_TRAIN, None)
+    return dict(u=u[tr], i=i[tr], r=r[tr], ut=u[te], it=i[te], rt=r[te])
+
+
+def _rmse(a, b):
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+def _fit(d, **kw):
+    return fit_libfm(d["u"], d["i"], d["r"], N_USERS, N_ITEMS, seed=kw.pop("seed", 7), **kw)
+
+
+# ------------------------------------------------------------- recovery (1)
+
+
+def test_sgd_recovers_planted_model(planted):
+    d = planted
+    baseline = _rmse(d["rt"], d["r"].mean())
+    m = _fit(d, **SGD)
+    assert m.user_factors.shape == (N_USERS, 3) and m.item_factors.shape == (N_ITEMS, 3)
+    assert m.user_bias.shape == (N_USERS,) and m.item_bias.shape == (N_ITEMS,)
+    rmse = _rmse(m.predict(d["ut"], d["it"]), d["rt"])
+    assert rmse < 1.15 * SIGMA, rmse
+    assert rmse < 0.4 * baseline
+    assert abs(m.global_bias - d["r"].mean()) < 0.3  # reg_w0 = 0: w0 is the offset
+
+
+def test_sgd_regularised_global_bias_is_shrunk(planted):
+    # libFM's SGD applies reg_w0 at every case, so a uniform reg (RecLab used 0.1 on
+    # w0, w and V) shrinks w0 far below the mean; the biases absorb the difference.
+    d = planted
+    m = _fit(d, **dict(SGD, reg=0.02))
+    assert m.global_bias < d["r"].mean() - 1.0
+    assert m.user_bias.mean() + m.item_bias.mean() > 1.0
+    assert _rmse(m.predict(d["ut"], d["it"]), d["rt"]) < 1.2 * SIGMA
+
+
+def test_mcmc_recovers_planted_model(planted):
+    d = planted
+    m, pred = fit_predict_libfm(
+        d["u"], d["i"], d["r"], N_USERS, N_ITEMS, seed=7,
+        pred_users=d["ut"], pred_items=d["it"], **MCMC,
+    )
+    # FactorModel = last Gibbs sample; libFM's predictions = average over samples.
+    assert _rmse(m.predict(d["ut"], d["it"]), d["rt"]) < 1.2 * SIGMA
+    assert _rmse(pred, d["rt"]) < 1.15 * SIGMA
+    # the test pairs given to libFM do not change the fitted parameters
+    m2 = _fit(d, **MCMC)
+    np.testing.assert_array_equal(m.user_factors, m2.user_factors)
+    assert m.global_bias == m2.global_bias
+
+
+# ------------------------------------------------------------ determinism (2)
+
+
+@pytest.mark.parametrize("kw", [SGD, dict(MCMC, num_iter=20)], ids=["sgd", "mcmc"])
+def test_deterministic_for_fixed_seed(planted, kw):
+    a = _fit(planted, seed=3, **kw)
+    b = _fit(planted, seed=3, **kw)
+    c = _fit(planted, seed=4, **kw)
+    for name in ("user_bias", "item_bias", "user_factors", "item_factors"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.global_bias == b.global_bias
+    assert not np.array_equal(a.user_factors, c.user_factors)
+
+
+# ------------------------------------------- parameters match libFM's predict (3)
+
+
+@pytest.mark.parametrize("method", ["sgd", "als"])
+def test_factor_model_reproduces_libfm_predictions(planted, method):
+    d = planted
+    kw = dict(SGD) if method == "sgd" else dict(method="als", dim=3, num_iter=10, init_stdev=0.1)
+    m, pred = fit_predict_libfm(
+        d["u"], d["i"], d["r"], N_USERS, N_ITEMS, seed=11,
+        pred_users=d["ut"], pred_items=d["it"], **kw,
+    )
+    clip = (d["r"].min(), d["r"].max())
+    np.testing.assert_allclose(m.predict(d["ut"], d["it"], clip=clip), pred, rtol=0, atol=1e-9)
+
+
+def test_predict_broadcasts_and_checks_bounds():
+    rng = np.random.default_rng(0)
+    m = FactorModel(1.0, rng.normal(size=4), rng.normal(size=5),
+                    rng.normal(size=(4, 2)), rng.normal(size=(5, 2)))
+    full = m.predict(np.arange(4)[:, None], np.arange(5)[None, :])
+    expected = 1.0 + m.user_bias[:, None] + m.item_bias[None, :] + m.user_factors @ m.item_factors.T
+    np.testing.assert_allclose(full, expected)
+    assert m.predict(2, 3).shape == ()
+    assert np.all(m.predict([0, 1], [0, 1], clip=(0.9, 1.1)) <= 1.1)
+    with pytest.raises(IndexError):
+        m.predict([4], [0])
+    with pytest.raises(IndexError):
+        m.predict([-1], [0])
+    with pytest.raises(ValueError):
+        FactorModel(0.0, np.zeros(3), np.zeros(2), np.zeros((3, 2)), np.zeros((2, 3)))
+
+
+# -------------------------------------------------------------- save/load (4)
+
+
+def test_save_load_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    m = FactorModel(3.5, rng.normal(size=6), rng.normal(size=7),
+                    rng.normal(size=(6, 4)), rng.normal(size=(7, 4)))
+    path = tmp_path / "sub" / "model.npz"
+    m.save(path)
+    m.save(path)  # overwriting works
+    assert sorted(os.listdir(path.parent)) == ["model.npz"]  # no temporary left behind
+    back = FactorModel.load(path)
+    assert back.global_bias == m.global_bias
+    for name in ("user_bias", "item_bias", "user_factors", "item_factors"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(m, name))
+    assert (back.n_users, back.n_items, back.dim) == (6, 7, 4)
+
+
+# -------------------------------------------------------- cross-validation (5)
+
+
+def test_kfold_indices_partition():
+    splits = kfold_indices(103, 5, seed=0)
+    assert len(splits) == 5
+    tests = np.concatenate([te for _, te in splits])
+    assert sorted(tests.tolist()) == list(range(103))
+    for tr, te in splits:
+        assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == 103
+        assert len(te) in (20, 21)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, kfold_indices(103, 5, seed=0)))
+    with pytest.raises(ValueError):
+        kfold_indices(3, 5, seed=0)
+
+
+def test_cross_validate_and_select_best(planted):
+    d = planted
+    sub = slice(0, 8_000)
+    grid = [
+        dict(method="sgd", dim=3, num_iter=2, init_stdev=0.1, lr=0.001, reg=0.02),  # underfit
+        dict(method="sgd", dim=3, num_iter=40, init_stdev=0.1, lr=0.01, reg=[0.0, 0.02, 0.02]),
+        dict(method="mcmc", dim=3, num_iter=40, init_stdev=0.5),
+    ]
+    calls = []
+    table = cross_validate(
+        d["u"][sub], d["i"][sub], d["r"][sub], N_USERS, N_ITEMS,
+        grid=grid, folds=3, seed=0, progress=lambda done, total: calls.append((done, total)),
+    )
+    assert isinstance(table, pd.DataFrame) and len(table) == len(grid)
+    for col in ("rmse_mean", "rmse_std", "fit_seconds", "method", "dim", "params"):
+        assert col in table.columns
+    assert calls[-1] == (9, 9) and len(calls) == 9
+    assert table["rmse_mean"].notna().all() and (table["fit_seconds"] > 0).all()
+    best = select_best(table)
+    assert best == {**grid[int(table["rmse_mean"].idxmin())]}
+    assert best != grid[0]
+    # a NaN row is skipped, and the table survives a CSV round trip
+    t2 = table.copy()
+    t2.loc[int(table["rmse_mean"].idxmin()), "rmse_mean"] = math.nan
+    t2 = pd.read_csv(pd.io.common.StringIO(t2.to_csv(index=False)))
+    assert select_best(t2) != best
+
+
+# ---------------------------------------------------------- stdout silenced (6)
+
+
+def test_libfm_output_does_not_reach_stdout(planted, capfd, caplog):
+    d = planted
+    print("before-fit")
+    with caplog.at_level(logging.INFO, logger="recdyn.fit.libfm"):
+        _fit(d, **dict(SGD, num_iter=5))
+        _fit(d, **dict(MCMC, num_iter=5))
+    print("after-fit")
+    out, err = capfd.readouterr()
+    assert "before-fit" in out and "after-fit" in out
+    assert "#Iter" not in out and "learnrate" not in out and "Final" not in out
+    assert "#Iter" not in err
+    summaries = [r for r in caplog.records if r.name == "recdyn.fit.libfm"]
+    assert len(summaries) == 2 and "train RMSE" in summaries[0].getMessage()
+
+
+# ------------------------------------------------------------ validation
+
+
+def test_invalid_arguments_raise_in_python(planted):
+    d = planted
+    with pytest.raises(ValueError):
+        _fit(d, **dict(SGD, method="sgda"))
+    with pytest.raises(ValueError):
+        _fit(d, **dict(SGD, lr=None))
+    with pytest.raises(ValueError):
+        _fit(d, **dict(SGD, reg=(0.1, 0.1)))
+    with pytest.raises(ValueError):
+        fit_libfm(d["u"], d["i"], d["r"], N_USERS - 1, N_ITEMS, seed=0, **SGD)
+    with pytest.raises(ValueError):
+        fit_libfm(d["u"], d["i"], d["r"][:-1], N_USERS, N_ITEMS, seed=0, **SGD)
