@@ -17,7 +17,9 @@ def planted() -> RatingArrays:
     q = rng.normal(0, 0.6, (n_items, rank))
     cells = rng.choice(n_users * n_items, n, replace=False)
     users, items = cells // n_items, cells % n_items
-    ratings = np.clip(3.0 + (p[users] * q[items]).sum(1) + rng.normal(0, 0.3, n), 1, 5)
+    user_bias, item_bias = rng.normal(0, 0.4, n_users), rng.normal(0, 0.4, n_items)
+    signal = 3.0 + user_bias[users] + item_bias[items] + (p[users] * q[items]).sum(1)
+    ratings = np.clip(signal + rng.normal(0, 0.3, n), 1, 5)
     return RatingArrays(users, items, ratings, n_users, n_items)
 
 
