@@ -4,13 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recdyn.ratings import Ratings, kfold_indices, ratings_from_tables
+
 from recdyn.fit.environment import (
-    RatingArrays, baselines_cv, cv_points, fit_point, fit_selected, fit_table, rating_arrays, select_point,
+    baselines_cv, cv_points, fit_point, fit_selected, fit_table, select_point,
 )
 
 
 @pytest.fixture(scope="module")
-def planted() -> RatingArrays:
+def planted() -> Ratings:
     rng = np.random.default_rng(0)
     n_users, n_items, rank, n = 200, 300, 3, 20_000
     p = rng.normal(0, 0.6, (n_users, rank))
@@ -20,12 +22,12 @@ def planted() -> RatingArrays:
     user_bias, item_bias = rng.normal(0, 0.4, n_users), rng.normal(0, 0.4, n_items)
     signal = 3.0 + user_bias[users] + item_bias[items] + (p[users] * q[items]).sum(1)
     ratings = np.clip(signal + rng.normal(0, 0.3, n), 1, 5)
-    return RatingArrays(users, items, ratings, n_users, n_items)
+    return Ratings(users, items, ratings, n_users, n_items)
 
 
 def test_rating_arrays_map_ids_in_table_order():
     ratings = pd.DataFrame({"user_id": [5, 3], "item_id": [10, 20], "rating": [4, 2]})
-    data = rating_arrays(ratings, pd.DataFrame({"user_id": [3, 5]}), pd.DataFrame({"item_id": [20, 10]}))
+    data = ratings_from_tables(ratings, pd.DataFrame({"user_id": [3, 5]}), pd.DataFrame({"item_id": [20, 10]}))
     assert data.users.tolist() == [1, 0] and data.items.tolist() == [1, 0] and data.n_users == 2
 
 
@@ -57,3 +59,15 @@ def test_select_unknown_method_is_explained(planted):
     cv = cv_points(planted, "mcmc", [{"num_iter": 5, "init_stdev": 0.5}], latent_dim=2, folds=2, seed=1)
     with pytest.raises(ValueError, match="fit.ml100k.method='sgd'"):
         select_point(cv, "sgd")
+
+
+def test_kfold_indices_partition():
+    splits = kfold_indices(103, 5, seed=0)
+    tests = np.concatenate([test for _, test in splits])
+    assert sorted(tests.tolist()) == list(range(103))
+    for train, test in splits:
+        assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == 103
+        assert len(test) in (20, 21)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, kfold_indices(103, 5, seed=0)))
+    with pytest.raises(ValueError):
+        kfold_indices(3, 5, seed=0)

@@ -10,14 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recdyn.fit.libfm import (
-    FactorModel,
-    cross_validate,
-    fit_libfm,
-    fit_predict_libfm,
-    kfold_indices,
-    select_best,
-)
+from recdyn.fit.libfm import FactorModel, fit_libfm, fit_predict_libfm
 
 SIGMA = 0.3
 N_USERS, N_ITEMS, RANK = 300, 400, 3
@@ -152,50 +145,6 @@ def test_save_load_round_trip(tmp_path):
     for name in ("user_bias", "item_bias", "user_factors", "item_factors"):
         np.testing.assert_array_equal(getattr(back, name), getattr(m, name))
     assert (back.n_users, back.n_items, back.dim) == (6, 7, 4)
-
-
-# -------------------------------------------------------- cross-validation (5)
-
-
-def test_kfold_indices_partition():
-    splits = kfold_indices(103, 5, seed=0)
-    assert len(splits) == 5
-    tests = np.concatenate([te for _, te in splits])
-    assert sorted(tests.tolist()) == list(range(103))
-    for tr, te in splits:
-        assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == 103
-        assert len(te) in (20, 21)
-    assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, kfold_indices(103, 5, seed=0)))
-    with pytest.raises(ValueError):
-        kfold_indices(3, 5, seed=0)
-
-
-def test_cross_validate_and_select_best(planted):
-    d = planted
-    sub = slice(0, 8_000)
-    grid = [
-        dict(method="sgd", dim=3, num_iter=2, init_stdev=0.1, lr=0.001, reg=0.02),  # underfit
-        dict(method="sgd", dim=3, num_iter=40, init_stdev=0.1, lr=0.01, reg=[0.0, 0.02, 0.02]),
-        dict(method="mcmc", dim=3, num_iter=40, init_stdev=0.5),
-    ]
-    calls = []
-    table = cross_validate(
-        d["u"][sub], d["i"][sub], d["r"][sub], N_USERS, N_ITEMS,
-        grid=grid, folds=3, seed=0, progress=lambda done, total: calls.append((done, total)),
-    )
-    assert isinstance(table, pd.DataFrame) and len(table) == len(grid)
-    for col in ("rmse_mean", "rmse_std", "fit_seconds", "method", "dim", "params"):
-        assert col in table.columns
-    assert calls[-1] == (9, 9) and len(calls) == 9
-    assert table["rmse_mean"].notna().all() and (table["fit_seconds"] > 0).all()
-    best = select_best(table)
-    assert best == {**grid[int(table["rmse_mean"].idxmin())]}
-    assert best != grid[0]
-    # a NaN row is skipped, and the table survives a CSV round trip
-    t2 = table.copy()
-    t2.loc[int(table["rmse_mean"].idxmin()), "rmse_mean"] = math.nan
-    t2 = pd.read_csv(pd.io.common.StringIO(t2.to_csv(index=False)))
-    assert select_best(t2) != best
 
 
 # ---------------------------------------------------------- stdout silenced (6)

@@ -17,42 +17,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recdyn.fit.libfm import FactorModel, fit_libfm, kfold_indices
+from recdyn.fit.libfm import FactorModel, fit_libfm
+from recdyn.ratings import Ratings, kfold_indices, ratings_from_tables
 
 log = logging.getLogger(__name__)
 BIAS_REG = 5.0
 BIAS_SWEEPS = 10
 RATING_RANGE = (1.0, 5.0)
-
-
-@dataclass(frozen=True)
-class RatingArrays:
-    """Ratings as 0-based index arrays, the form every fitting routine takes."""
-
-    users: np.ndarray
-    items: np.ndarray
-    ratings: np.ndarray
-    n_users: int
-    n_items: int
-
-
-def rating_arrays(ratings: pd.DataFrame, users: pd.DataFrame, items: pd.DataFrame) -> RatingArrays:
-    """Map ML-100K ids to 0-based indices in the order of the users and items tables."""
-    user_index = pd.Index(users["user_id"])
-    item_index = pd.Index(items["item_id"])
-    return RatingArrays(
-        users=user_index.get_indexer(ratings["user_id"]).astype(np.int64),
-        items=item_index.get_indexer(ratings["item_id"]).astype(np.int64),
-        ratings=ratings["rating"].to_numpy(dtype=np.float64),
-        n_users=len(user_index),
-        n_items=len(item_index),
-    )
 
 
 def rmse(predicted: np.ndarray, observed: np.ndarray) -> float:
@@ -61,7 +37,7 @@ def rmse(predicted: np.ndarray, observed: np.ndarray) -> float:
 
 
 def fit_point(
-    data: RatingArrays, rows: np.ndarray | slice, method: str, point: Mapping[str, Any], latent_dim: int, seed: int
+    data: Ratings, rows: np.ndarray | slice, method: str, point: Mapping[str, Any], latent_dim: int, seed: int
 ) -> FactorModel:
     """Fit libFM on ``rows`` of the ratings at one grid point. For SGD the global bias is left
     unregularised (``reg = [0, r, r]``): libFM applies ``reg[0]`` at every row, which would shrink the
@@ -75,7 +51,7 @@ def fit_point(
                      method=method, dim=latent_dim, seed=seed, **params)
 
 
-def fit_biases(data: RatingArrays, rows: np.ndarray, reg: float = BIAS_REG, sweeps: int = BIAS_SWEEPS) -> FactorModel:
+def fit_biases(data: Ratings, rows: np.ndarray, reg: float = BIAS_REG, sweeps: int = BIAS_SWEEPS) -> FactorModel:
     """Global mean plus user and item biases by regularised alternating least squares (vectorised)."""
     users, items, values = data.users[rows], data.items[rows], data.ratings[rows]
     mean = float(values.mean())
@@ -90,7 +66,7 @@ def fit_biases(data: RatingArrays, rows: np.ndarray, reg: float = BIAS_REG, swee
     return FactorModel(mean, user_bias, item_bias, empty.reshape(data.n_users, 0), empty.reshape(data.n_items, 0))
 
 
-def baselines_cv(data: RatingArrays, folds: int, seed: int) -> pd.DataFrame:
+def baselines_cv(data: Ratings, folds: int, seed: int) -> pd.DataFrame:
     """CV RMSE of the global mean and of the bias-only model on the libFM folds."""
     scores: dict[str, list[float]] = {"global mean": [], "user + item biases": []}
     for train, test in kfold_indices(len(data.ratings), folds, seed):
@@ -105,7 +81,7 @@ def baselines_cv(data: RatingArrays, folds: int, seed: int) -> pd.DataFrame:
 
 
 def cv_points(
-    data: RatingArrays, method: str, points: Sequence[Mapping[str, Any]], latent_dim: int, folds: int, seed: int
+    data: Ratings, method: str, points: Sequence[Mapping[str, Any]], latent_dim: int, folds: int, seed: int
 ) -> pd.DataFrame:
     """CV RMSE (mean and std over folds) of each grid point of one libFM method."""
     splits = kfold_indices(len(data.ratings), folds, seed)
@@ -137,16 +113,16 @@ def select_point(cv_table: pd.DataFrame, method: str) -> dict[str, Any]:
 HYPERPARAMETERS = ("num_iter", "lr", "reg", "init_stdev")
 
 
-def fit_selected(data: RatingArrays, selection: Mapping[str, Any], seed: int) -> FactorModel:
+def fit_selected(data: Ratings, selection: Mapping[str, Any], seed: int) -> FactorModel:
     """Refit the selected grid point on all ratings."""
     point = {key: selection[key] for key in HYPERPARAMETERS if key in selection}
     return fit_point(data, slice(None), selection["method"], point, int(selection["latent_dim"]), seed)
 
 
-def load_ratings(paths: Sequence[str]) -> RatingArrays:
+def load_ratings(paths: Sequence[str]) -> Ratings:
     """Rating arrays from the processed ML-100K tables (ratings, users, items parquet files)."""
     by_name = {str(path).rsplit("/", 1)[-1]: path for path in paths}
-    return rating_arrays(*(pd.read_parquet(by_name[f"{name}.parquet"]) for name in ("ratings", "users", "items")))
+    return ratings_from_tables(*(pd.read_parquet(by_name[f"{name}.parquet"]) for name in ("ratings", "users", "items")))
 
 
 def fit_table(cv_table: pd.DataFrame, baselines: pd.DataFrame, selection: Mapping[str, Any]) -> pd.DataFrame:

@@ -12,8 +12,8 @@ cross-validation around it:
   returns a :class:`FactorModel` holding ``w0``, the biases and the factors.
 * :func:`fit_predict_libfm` does the same and also returns libFM's own predictions for
   given (user, item) pairs; for MCMC those are the posterior-averaged predictions.
-* :func:`kfold_indices`, :func:`cross_validate` and :func:`select_best` tune the
-  hyperparameters by k-fold cross-validated RMSE.
+* Tuning by K-fold cross-validation lives in :mod:`recdyn.fit.environment` (folds from
+  :func:`recdyn.ratings.kfold_indices`).
 
 Reference fit (DESIGN.md section 4): RecLab shipped an ML-100K SGD fit with 8 factors,
 learning rate 0.005, regularisation 0.1 (on w0, w and V alike), 100 iterations and
@@ -78,7 +78,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import logging
 import math
 import os
@@ -86,10 +85,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
@@ -512,129 +510,3 @@ def fit_libfm(
 
 
 # --------------------------------------------------------------- cross-validation
-
-
-def kfold_indices(n: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Random k-fold split of ``range(n)``: a list of ``(train_idx, test_idx)`` pairs.
-
-    The test parts are disjoint, cover ``range(n)`` and differ in size by at most one.
-    """
-    n = int(n)
-    folds = int(folds)
-    if folds < 2:
-        raise ValueError(f"folds must be >= 2, got {folds}")
-    if n < folds:
-        raise ValueError(f"cannot split {n} items into {folds} folds")
-    perm = np.random.default_rng(seed).permutation(n)
-    parts = np.array_split(perm, folds)
-    out = []
-    for k in range(folds):
-        test = np.sort(parts[k])
-        train = np.sort(np.concatenate([parts[j] for j in range(folds) if j != k]))
-        out.append((train, test))
-    return out
-
-
-_FIT_KEYS = {"method", "dim", "num_iter", "init_stdev", "lr", "reg", "seed"}
-_RESULT_COLUMNS = ("rmse_mean", "rmse_std", "fit_seconds", "folds", "rmse_folds", "params")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value)
-    return value
-
-
-def cross_validate(
-    users: np.ndarray,
-    items: np.ndarray,
-    ratings: np.ndarray,
-    n_users: int,
-    n_items: int,
-    *,
-    grid: list[dict],
-    folds: int,
-    seed: int,
-    progress: Callable[[int, int], Any] | None = None,
-) -> pd.DataFrame:
-    """K-fold cross-validated test RMSE of libFM for each hyperparameter point.
-
-    Each grid point is a dict of :func:`fit_libfm` keyword arguments (``method``,
-    ``dim``, ``num_iter``, ``init_stdev`` and optionally ``lr``, ``reg``, ``seed``;
-    without ``seed`` the fits use ``seed``). The same folds (from
-    ``kfold_indices(len(ratings), folds, seed)``) serve every point. Test predictions
-    are libFM's own (:func:`fit_predict_libfm`): clipped to the training range and,
-    for MCMC, averaged over the samples, as libFM reports them.
-
-    Returns:
-        One row per grid point, in grid order: a column per grid key (sequences as
-        JSON text), ``rmse_mean``, ``rmse_std`` (across folds, ddof=1),
-        ``fit_seconds`` (mean per fold), ``folds``, ``rmse_folds`` (JSON list) and
-        ``params`` (the grid point as JSON, read back by :func:`select_best`).
-    ``progress(done, total)`` is called after every fold fit.
-    """
-    if not grid:
-        raise ValueError("grid is empty")
-    for point in grid:
-        unknown = set(point) - _FIT_KEYS
-        if unknown:
-            raise ValueError(f"unknown fit_libfm arguments in grid point {point}: {sorted(unknown)}")
-        missing = {"method", "dim", "num_iter", "init_stdev"} - set(point)
-        if missing:
-            raise ValueError(f"grid point {point} lacks {sorted(missing)}")
-    users = np.asarray(users)
-    items = np.asarray(items)
-    ratings = np.asarray(ratings, dtype=np.float64)
-    splits = kfold_indices(ratings.size, folds, seed)
-    total = len(grid) * len(splits)
-    done = 0
-    rows = []
-    for g, point in enumerate(grid):
-        kwargs = dict(point)
-        kwargs.setdefault("seed", seed)
-        rmses, secs = [], []
-        for k, (tr, te) in enumerate(splits):
-            t0 = time.perf_counter()
-            _, pred = fit_predict_libfm(
-                users[tr], items[tr], ratings[tr], n_users, n_items,
-                pred_users=users[te], pred_items=items[te], **kwargs,
-            )
-            secs.append(time.perf_counter() - t0)
-            rmse = float(np.sqrt(np.mean((pred - ratings[te]) ** 2)))
-            rmses.append(rmse)
-            log.debug("cv point %d fold %d: rmse %.4f (%.2f s)", g, k, rmse, secs[-1])
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        row = {key: _cell(val) for key, val in point.items()}
-        row.update(
-            rmse_mean=float(np.mean(rmses)),
-            rmse_std=float(np.std(rmses, ddof=1)) if len(rmses) > 1 else 0.0,
-            fit_seconds=float(np.mean(secs)),
-            folds=len(splits),
-            rmse_folds=json.dumps(rmses),
-            params=json.dumps(point, sort_keys=True),
-        )
-        rows.append(row)
-        log.info("cv point %d/%d %s: rmse %.4f +- %.4f", g + 1, len(grid), point,
-                 row["rmse_mean"], row["rmse_std"])
-    keys: list[str] = []
-    for point in grid:
-        keys.extend(k for k in point if k not in keys)
-    return pd.DataFrame(rows, columns=keys + list(_RESULT_COLUMNS))
-
-
-def select_best(cv_table: pd.DataFrame) -> dict:
-    """The grid point (as given to :func:`cross_validate`) with the lowest ``rmse_mean``.
-
-    NaN RMSEs (diverged fits) are skipped; ties go to the earliest row. Sequences in
-    the grid (e.g. ``reg``) come back as lists.
-    """
-    for col in ("rmse_mean", "params"):
-        if col not in cv_table.columns:
-            raise KeyError(f"cv table lacks column {col!r}; was it made by cross_validate?")
-    rmse = pd.to_numeric(cv_table["rmse_mean"], errors="coerce")
-    if rmse.notna().sum() == 0:
-        raise ValueError("no grid point has a finite cross-validated RMSE")
-    best = rmse.idxmin()
-    return json.loads(cv_table.loc[best, "params"])
