@@ -13,13 +13,24 @@ from recdyn.plots.common import synthetic_label
 from recdyn.provenance import write_provenance
 
 
+def markdown_table(table: pd.DataFrame, floatfmt: str = ".4f") -> str:
+    """A pipe table: missing values blank, whole-number columns without decimals."""
+    shown = table.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_float_dtype(values) and values.dropna().apply(float.is_integer).all():
+            shown[column] = values.astype("Int64")
+    shown = shown.astype(object).where(shown.notna(), None)
+    return shown.to_markdown(index=False, floatfmt=floatfmt, missingval="")
+
+
 def to_markdown(table: pd.DataFrame, title: str, provenance: Mapping[str, Any], floatfmt: str = ".4f") -> str:
     """Markdown page: title, a stand-in warning when any data was synthetic, the table, provenance line."""
     lines = [f"# {title}", ""]
     label = synthetic_label(provenance)
     if label is not None:
         lines += [f"> **{label}**", ""]
-    lines += [table.to_markdown(index=False, floatfmt=floatfmt), ""]
+    lines += [markdown_table(table, floatfmt), ""]
     sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items())
     lines += [f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
               f"commit `{provenance['git']['commit'][:12]}`; data: {sources}.", ""]

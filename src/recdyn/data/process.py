@@ -47,12 +47,41 @@ def _process_ml100k(folder: Path, out_dir: Path) -> dict[str, Any]:
     return {name: list(table.shape) for name, table in tables.items()}
 
 
+def tidy_lastfm(folder: Path, spec: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """LastFM as three tables in one form for both variants: ``plays`` (user_id, artist_id,
+    playcount = raw plays, rating = log(1 + plays) as in RecLab/section 5.3), ``artists``
+    (artist_id, name, gender) and ``users`` (user_id, gender). The Shakespeare et al. files carry
+    artist gender and no user gender; the raw 360K archive carries user gender and no artist gender
+    (artists are identified by MusicBrainz id, or by name where it has none)."""
+    if spec == "lastfm_raw":
+        raw = loaders.load_lastfm_raw(folder)
+        user_codes, user_keys = pd.factorize(raw.plays["user_sha1"], sort=True)
+        artist_key = raw.plays["artist_mbid"].where(raw.plays["artist_mbid"] != "", "name:" + raw.plays["artist_name"])
+        artist_codes, artist_keys = pd.factorize(artist_key, sort=True)
+        plays = pd.DataFrame({"user_id": user_codes, "artist_id": artist_codes, "playcount": raw.plays["plays"]})
+        plays = plays.groupby(["user_id", "artist_id"], as_index=False)["playcount"].sum()
+        names = raw.plays.groupby(artist_codes)["artist_name"].first()
+        artists = pd.DataFrame({"artist_id": names.index, "name": names.to_numpy(), "gender": "undefined"})
+        genders = raw.profiles.drop_duplicates("user_sha1").set_index("user_sha1")["gender"]
+        users = pd.DataFrame({"user_id": np.arange(len(user_keys)),
+                              "gender": genders.reindex(user_keys).fillna("").to_numpy()})
+    else:
+        data = loaders.load_lastfm(folder)
+        plays = data.plays[["user_id", "artist_id", "playcount"]]
+        artists = data.artists[["artist_id", "name", "gender"]]
+        users = pd.DataFrame({"user_id": np.sort(plays["user_id"].unique()), "gender": ""})
+    plays = plays.assign(rating=np.log1p(plays["playcount"].to_numpy(dtype=np.float64)))
+    return plays, artists, users
+
+
 def _process_lastfm(folder: Path, out_dir: Path, spec: str, subsample: Mapping[str, Any]) -> dict[str, Any]:
-    data = loaders.load_lastfm_raw(folder) if spec == "lastfm_raw" else loaders.load_lastfm(folder)
-    plays = subsample_users(data.plays, subsample["n_users"], subsample["seed"])
-    artists = data.artists[data.artists["artist_id"].isin(plays["artist_id"].unique())].reset_index(drop=True)
-    users = data.users[data.users["user_id"].isin(plays["user_id"].unique())].reset_index(drop=True)
-    tables = {"plays": plays, "artists": artists, "users": users}
+    plays, artists, users = tidy_lastfm(folder, spec)
+    plays = subsample_users(plays, subsample["n_users"], subsample["seed"])
+    tables = {
+        "plays": plays,
+        "artists": artists[artists["artist_id"].isin(plays["artist_id"].unique())].reset_index(drop=True),
+        "users": users[users["user_id"].isin(plays["user_id"].unique())].reset_index(drop=True),
+    }
     for name, table in tables.items():
         _write_parquet(table, out_dir / f"{name}.parquet")
     return {name: list(table.shape) for name, table in tables.items()}

@@ -49,6 +49,7 @@ def summarize_ml100k(ratings: pd.DataFrame, users: pd.DataFrame, items: pd.DataF
     per_user = ratings.groupby("user_id").size().to_numpy()
     per_item = ratings.groupby("item_id").size().to_numpy()
     return {
+        "headline": f"{len(users):,} users, {len(items):,} items, {len(ratings):,} ratings",
         "shape": {"users": int(len(users)), "items": int(len(items)), "ratings": int(len(ratings)),
                   "min_ratings_per_user": int(per_user.min()), "mean_rating": float(ratings["rating"].mean())},
         "values": {"label": "rating", "discrete": True, "values": values.tolist(), "counts": counts.tolist()},
@@ -64,9 +65,10 @@ def summarize_lastfm(plays: pd.DataFrame, artists: pd.DataFrame) -> dict[str, An
     per_artist = plays.groupby("artist_id").size().to_numpy()
     used = artists[artists["artist_id"].isin(plays["artist_id"].unique())]
     return {
+        "headline": f"{plays['user_id'].nunique():,} users, {len(used):,} artists, {len(plays):,} user-artist pairs",
         "shape": {"users": int(plays["user_id"].nunique()), "artists": int(len(used)),
                   "entries": int(len(plays)), "min_artists_per_user": int(per_user.min())},
-        "values": {"label": "log(1 + plays)", "discrete": False, "hist": linear_histogram(plays["playcount"])},
+        "values": {"label": "log(1 + plays)", "discrete": False, "hist": linear_histogram(plays["rating"])},
         "rows": {"label": "artists per user", "log": True, "hist": log_histogram(per_user)},
         "columns": {"label": "listeners per artist", "rank_frequency": rank_frequency(per_artist)},
         "groups": {"label": "artist gender", "counts": _category_counts(used["gender"])},
@@ -89,6 +91,7 @@ def summarize_amazoncat(features: np.ndarray, labels: sp.csr_matrix) -> dict[str
     values, counts = np.unique(per_item, return_counts=True)
     sample = features[:: max(1, features.shape[0] // 2000), :].ravel()
     return {
+        "headline": f"{labels.shape[0]:,} items, {labels.shape[1]:,} categories, {features.shape[1]}-d features",
         "shape": {"items": int(labels.shape[0]), "categories": int(labels.shape[1]),
                   "feature_dim": int(features.shape[1]), "labels": int(labels.nnz),
                   "uncovered_fraction_rank3_102": uncovered_fraction(labels)},

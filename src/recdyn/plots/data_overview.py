@@ -7,6 +7,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from recdyn.plots.common import set_style
 
@@ -20,7 +21,7 @@ def _bars_from_hist(ax: plt.Axes, hist: Mapping[str, list[float]], log: bool) ->
     ax.bar(edges[:-1], hist["counts"], width=np.diff(edges), align="edge", edgecolor="white", linewidth=0.3)
     if log:
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _values_panel(ax: plt.Axes, values: Mapping[str, Any]) -> None:
@@ -63,7 +64,7 @@ def plot_data_overview(summary: Mapping[str, Any]) -> plt.Figure:
     axes[1, 0].set_xlabel("rank")
     axes[1, 0].set_ylabel(summary["columns"]["label"])
     _groups_panel(axes[1, 1], summary["groups"], summary["shape"])
-    dims = ", ".join(f"{value:,} {key}" for key, value in summary["shape"].items() if isinstance(value, int))
-    fig.suptitle(f"{TITLES.get(summary['dataset'], summary['dataset'])}: {dims} [{summary['source']} data]")
+    fig.suptitle(f"{TITLES.get(summary['dataset'], summary['dataset'])}: {summary['headline']} "
+                 f"[{summary['source']} data]")
     fig.tight_layout(rect=(0, 0.03, 1, 0.96))
     return fig

@@ -1,0 +1,600 @@
+"""Loaders for the thesis' datasets: real files or the synthetic stand-ins (identical formats).
+
+Each loader reads the files as their publishers wrote them, validates them (vectorised: field
+counts from a byte scan, then column checks with pandas), and returns tidy tables.  A malformed
+file raises :class:`DataFormatError` naming the file, the 1-based line number as in the file,
+what was expected and what was seen.
+
+* :func:`load_ml100k` -- MovieLens-100K (thesis chapter 2; chapter 5, section 5.3).
+* :func:`load_lastfm` -- LastFM-360K with artist gender, Shakespeare et al. 2020 (section 5.3).
+* :func:`load_lastfm_raw` -- Celma's raw LastFM-360K (17.5M lines; malformed lines are skipped
+  and counted, or raise with ``strict=True``).
+* :func:`load_amazoncat` -- AmazonCat-13K BERT features and labels (chapter 4, sections 4.3-4.4).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
+    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
+    "Thriller", "War", "Western",
+)
+LE75_HEADER = "userid,artistid,playcount"
+ARTIST_GENDERS = ("undefined", "male", "female", "other", "na")  # order of the u/m/f/o/n counts
+_MONTHS = {m: i for i, m in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
+_INT = r"-?\d{1,18}"
+_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+class DataFormatError(ValueError):
+    """A data file does not have the expected format.
+
+    ``path``: the file; ``line``: 1-based line number in the file (``None`` for whole-file
+    problems); ``expected`` / ``seen``: what the loader wanted and what it found.
+    """
+
+    def __init__(self, path: Path | str, line: int | None, expected: str, seen: str):
+        self.path, self.line, self.expected, self.seen = Path(path), line, expected, seen
+        where = f"{self.path.name}, line {line}" if line is not None else self.path.name
+        super().__init__(f"{where}: expected {expected}, saw {seen} (file {self.path})")
+
+
+# ---------------------------------------------------------------------------------------------
+# generic table reading
+
+
+@dataclass(frozen=True)
+class _Table:
+    path: Path
+    frame: pd.DataFrame  # every column as str
+    lines: np.ndarray  # 1-based file line of each row
+
+    def fail(self, row: int, expected: str, seen: str) -> DataFormatError:
+        return DataFormatError(self.path, int(self.lines[row]), expected, seen)
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _line_text(raw: bytes, starts: np.ndarray, ends: np.ndarray, i: int, encoding: str) -> str:
+    return raw[starts[i]:ends[i]].decode(encoding, errors="replace").rstrip("\r")
+
+
+def _read_table(path: Path, sep: str, names: list[str], *, encoding: str,
+                header: str | None = None, ints: tuple[str, ...] = ()) -> _Table:
+    """Read a delimited text file with an exact field count, no quoting, as strings.
+
+    Field counts are checked for every line with a vectorised byte scan; blank lines are only
+    allowed at the end.  ``header``: the exact first line, if the file has one.  Columns in
+    ``ints`` are parsed as int64 by the C parser when they all parse (fast path); otherwise
+    everything stays str and :func:`_ints` finds and reports the first bad value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    raw = path.read_bytes()
+    if encoding in ("utf-8", "ascii"):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            line = raw.count(b"\n", 0, error.start) + 1
+            raise DataFormatError(path, line, f"{encoding} text",
+                                  f"undecodable bytes {raw[error.start:error.start + 4]!r}") from None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    if buf.size and buf[-1] != 10:
+        ends = np.append(ends, buf.size)
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    lengths = ends - starts
+    cr = (lengths > 0) & (buf[np.maximum(ends - 1, 0)] == 13) if buf.size else np.zeros(0, bool)
+    blank = (lengths - cr) == 0
+    seps = np.flatnonzero(buf == ord(sep))
+    per_line = np.bincount(np.searchsorted(ends, seps), minlength=ends.size)[: ends.size] + 1
+    if header is not None:
+        first = _line_text(raw, starts, ends, 0, encoding) if ends.size else ""
+        if first != header:
+            raise DataFormatError(path, 1, f"the header {header!r}", _clip(first))
+    body = np.arange(ends.size) >= (1 if header is not None else 0)
+    content = np.flatnonzero(~blank & body)
+    last = content[-1] if content.size else -1
+    interior_blank = np.flatnonzero(blank & body & (np.arange(ends.size) < last))
+    bad = np.flatnonzero(~blank & body & (per_line != len(names)))
+    problems = []
+    if interior_blank.size:
+        problems.append((interior_blank[0], f"{len(names)} fields separated by {sep!r}", "an empty line"))
+    if bad.size:
+        i = bad[0]
+        problems.append((i, f"{len(names)} fields separated by {sep!r}",
+                         f"{per_line[i]} fields: {_clip(_line_text(raw, starts, ends, i, encoding))}"))
+    if problems:
+        i, expected, seen = min(problems, key=lambda p: p[0])
+        raise DataFormatError(path, int(i) + 1, expected, seen)
+    if content.size == 0:
+        raise DataFormatError(path, None, "data rows", "no data")
+    options = dict(sep=sep, header=None, names=names, skiprows=1 if header is not None else 0,
+                   na_filter=False, quoting=csv.QUOTE_NONE, engine="c", encoding=encoding,
+                   skip_blank_lines=True)
+    frame = None
+    if ints:
+        try:
+            frame = pd.read_csv(io.BytesIO(raw), dtype={c: (np.int64 if c in ints else str) for c in names},
+                                **options)
+        except (ValueError, OverflowError, TypeError):
+            frame = None
+    if frame is None:
+        frame = pd.read_csv(io.BytesIO(raw), dtype=str, **options)
+    if len(frame) != content.size:  # cannot happen after the scan; guard against parser surprises
+        raise DataFormatError(path, None, f"{content.size} data rows", f"{len(frame)} parsed rows")
+    return _Table(path, frame, content + 1)
+
+
+def _first_bad(mask: pd.Series | np.ndarray) -> int | None:
+    bad = np.flatnonzero(~np.asarray(mask, dtype=bool))
+    return int(bad[0]) if bad.size else None
+
+
+def _ints(table: _Table, column: str, what: str, lo: int | None = None, hi: int | None = None) -> np.ndarray:
+    text = table.frame[column]
+    if text.dtype == np.int64:  # parsed by the C parser already
+        values = text.to_numpy()
+    else:
+        row = _first_bad(text.str.fullmatch(_INT).fillna(False))
+        if row is not None:
+            raise table.fail(row, f"an integer {what}", _clip(text.iloc[row]))
+        values = text.astype(np.int64).to_numpy()
+    ok = np.ones(values.size, dtype=bool)
+    if lo is not None:
+        ok &= values >= lo
+    if hi is not None:
+        ok &= values <= hi
+    row = _first_bad(ok)
+    if row is not None:
+        span = f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"
+        raise table.fail(row, f"{what} in {span}", str(values[row]))
+    return values
+
+
+def _choice(table: _Table, column: str, what: str, allowed) -> pd.Series:
+    text = table.frame[column]
+    row = _first_bad(text.isin(list(allowed)))
+    if row is not None:
+        shown = ", ".join(repr(a) for a in allowed) if len(allowed) <= 8 else f"one of {len(allowed)} values"
+        raise table.fail(row, f"{what} ({shown})", _clip(text.iloc[row]))
+    return text
+
+
+def _unique_ids(table: _Table, ids: np.ndarray, what: str) -> None:
+    dup = pd.Series(ids).duplicated().to_numpy()
+    row = _first_bad(~dup)
+    if row is not None:
+        first = int(np.flatnonzero(ids == ids[row])[0])
+        raise table.fail(row, f"unique {what}s", f"{what} {ids[row]} again (first on line {table.lines[first]})")
+
+
+def _known_ids(table: _Table, ids: np.ndarray, known: np.ndarray, what: str, other: Path) -> None:
+    row = _first_bad(np.isin(ids, known))
+    if row is not None:
+        raise table.fail(row, f"only {what}s listed in {other.name}", f"{what} {ids[row]}, which is not")
+
+
+def _dates_dmy(table: _Table, column: str, what: str) -> pd.Series:
+    """'01-Jan-1995' (English month abbreviations, locale independent) or empty -> datetime64."""
+    text = table.frame[column]
+    parts = text.str.extract(r"^(\d{2})-([A-Z][a-z]{2})-(\d{4})$")
+    month = parts[1].map(_MONTHS)
+    iso = parts[2] + "-" + month.astype("Int64").astype(str).str.zfill(2) + "-" + parts[0]
+    dates = pd.to_datetime(iso.where(month.notna()), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    row = _first_bad((text == "") | dates.notna())
+    if row is not None:
+        raise table.fail(row, f"a {what} like 01-Jan-1995 or nothing", _clip(text.iloc[row]))
+    return dates
+
+
+def _find_file(folder: Path, name: str) -> Path:
+    path = Path(folder) / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{Path(folder)}: missing {name}")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# MovieLens-100K
+
+
+@dataclass(frozen=True)
+class Ml100k:
+    """MovieLens-100K as tidy tables (ids as in the files, from 1).
+
+    ``ratings``: user_id, item_id, rating (1..5), timestamp (unix seconds), in file order.
+    ``users``: user_id, age, gender ('M'/'F'), occupation, zip (str).
+    ``items``: item_id, title, release_date (datetime64, NaT if empty), video_release_date,
+    imdb_url, then the 19 genre columns (int8 0/1) named as in u.genre.
+    """
+
+    ratings: pd.DataFrame
+    users: pd.DataFrame
+    items: pd.DataFrame
+
+
+def _ml100k_genres(folder: Path) -> tuple[str, ...]:
+    path = Path(folder) / "u.genre"
+    if not path.is_file():  # only u.data, u.user and u.item are staged from the real archive
+        return ML100K_GENRES
+    table = _read_table(path, "|", ["name", "index"], encoding="latin-1")
+    index = _ints(table, "index", "genre index", 0, len(table.frame) - 1)
+    if not np.array_equal(np.sort(index), np.arange(len(index))):
+        raise DataFormatError(path, None, "genre indices 0..n-1", f"{sorted(index.tolist())}")
+    names = table.frame["name"].to_numpy()[np.argsort(index)]
+    if len(names) != 19:
+        raise DataFormatError(path, None, "19 genres", f"{len(names)}")
+    return tuple(names)
+
+
+def load_ml100k(folder: Path | str) -> Ml100k:
+    """Read and validate ``u.data``, ``u.user`` and ``u.item`` (latin-1) from ``folder``.
+
+    ``u.genre`` and ``u.occupation`` are used when present (then occupations must be listed
+    there).  Checks: field counts, integers, ratings 1..5, ages 0..120, genders M/F, genre flags
+    0/1, release dates, unique user and item ids, every rated user and item defined, and one
+    rating per (user, item) pair.
+    """
+    folder = Path(folder)
+    genres = _ml100k_genres(folder)
+
+    users_t = _read_table(_find_file(folder, "u.user"), "|", ["user_id", "age", "gender", "occupation", "zip"],
+                          encoding="latin-1", ints=("user_id", "age"))
+    user_id = _ints(users_t, "user_id", "user id", 1)
+    _unique_ids(users_t, user_id, "user id")
+    age = _ints(users_t, "age", "age", 0, 120)
+    gender = _choice(users_t, "gender", "gender", ("M", "F"))
+    occupation_path = folder / "u.occupation"
+    if occupation_path.is_file():
+        occ_t = _read_table(occupation_path, "|", ["occupation"], encoding="latin-1")
+        occupation = _choice(users_t, "occupation", "an occupation listed in u.occupation",
+                             occ_t.frame["occupation"].tolist())
+    else:
+        occupation = users_t.frame["occupation"]
+        row = _first_bad(occupation != "")
+        if row is not None:
+            raise users_t.fail(row, "an occupation", "an empty field")
+    users = pd.DataFrame({"user_id": user_id, "age": age, "gender": gender.to_numpy(),
+                          "occupation": occupation.to_numpy(), "zip": users_t.frame["zip"].to_numpy()})
+
+    item_names = ["item_id", "title", "release_date", "video_release_date", "imdb_url", *genres]
+    items_t = _read_table(_find_file(folder, "u.item"), "|", item_names, encoding="latin-1",
+                          ints=("item_id", *genres))
+    item_id = _ints(items_t, "item_id", "movie id", 1)
+    _unique_ids(items_t, item_id, "movie id")
+    items = pd.DataFrame({
+        "item_id": item_id,
+        "title": items_t.frame["title"].to_numpy(),
+        "release_date": _dates_dmy(items_t, "release_date", "release date").to_numpy(),
+        "video_release_date": _dates_dmy(items_t, "video_release_date", "video release date").to_numpy(),
+        "imdb_url": items_t.frame["imdb_url"].to_numpy(),
+    })
+    for genre in genres:
+        items[genre] = _ints(items_t, genre, f"{genre} genre flag", 0, 1).astype(np.int8)
+
+    data_t = _read_table(_find_file(folder, "u.data"), "\t", ["user_id", "item_id", "rating", "timestamp"],
+                         encoding="latin-1", ints=("user_id", "item_id", "rating", "timestamp"))
+    r_user = _ints(data_t, "user_id", "user id", 1)
+    r_item = _ints(data_t, "item_id", "item id", 1)
+    rating = _ints(data_t, "rating", "rating", 1, 5)
+    timestamp = _ints(data_t, "timestamp", "unix timestamp", 0)
+    _known_ids(data_t, r_user, user_id, "user id", users_t.path)
+    _known_ids(data_t, r_item, item_id, "item id", items_t.path)
+    pair = r_user * (int(item_id.max()) + 1) + r_item
+    dup = pd.Series(pair).duplicated().to_numpy()
+    row = _first_bad(~dup)
+    if row is not None:
+        first = int(np.flatnonzero(pair == pair[row])[0])
+        raise data_t.fail(row, "one rating per (user, item) pair",
+                          f"user {r_user[row]} item {r_item[row]} again (first on line {data_t.lines[first]})")
+    ratings = pd.DataFrame({"user_id": r_user, "item_id": r_item, "rating": rating, "timestamp": timestamp})
+    return Ml100k(ratings=ratings, users=users, items=items)
+
+
+# ---------------------------------------------------------------------------------------------
+# LastFM-360K, Shakespeare et al. (2020)
+
+
+@dataclass(frozen=True)
+class LastFm:
+    """LastFM-360K with artist gender (Shakespeare et al. 2020) as tidy tables.
+
+    ``plays``: user_id, artist_id, playcount (raw plays as stored: int64 in the published
+    file; float64 if a file stores non-integers), in file order.  Apply ``log1p`` yourself
+    (RecLab rates with ``log(1 + plays)``).
+    ``artists``: artist_id, name, gender (majority of the member genders: 'male', 'female',
+    'other', 'na', 'undefined', or 'ambiguous' for ties, which Shakespeare et al. drop),
+    mbid ('' if none), gender_dist (the file's ``u/m/f/o/n`` counts).
+    ``n_duplicate_rows``: (user, artist) rows that repeated an earlier pair (summed into it).
+    """
+
+    plays: pd.DataFrame
+    artists: pd.DataFrame
+    n_duplicate_rows: int = 0
+
+
+def _artist_gender(table: _Table) -> tuple[np.ndarray, np.ndarray]:
+    text = table.frame["gender_dist"]
+    row = _first_bad(text.str.fullmatch(r"\d{1,6}/\d{1,6}/\d{1,6}/\d{1,6}/\d{1,6}").fillna(False))
+    if row is not None:
+        raise table.fail(row, "a gender distribution u/m/f/o/n such as 0/1/0/0/0", _clip(text.iloc[row]))
+    counts = text.str.split("/", expand=True).astype(np.int64).to_numpy()
+    tie = (counts == counts.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    label = np.where(tie, "ambiguous", np.array(ARTIST_GENDERS)[counts.argmax(axis=1)])
+    return label, text.to_numpy()
+
+
+def load_lastfm(folder: Path | str, *, duplicates: str = "sum") -> LastFm:
+    """Read and validate ``LastFM360k-Le75.txt`` and ``LastFM360k-MB-artists.txt``.
+
+    The Le75 file must start with the header ``userid,artistid,playcount``; the artist file
+    has no header (its first line is an artist and is kept).  Checks: field counts, integer
+    ids >= 0, non-negative play counts, unique artist ids, gender distributions, and every
+    played artist listed in the artist file.  ``duplicates``: what to do with repeated
+    (user, artist) rows -- ``"sum"`` their plays (default, counted in ``n_duplicate_rows``),
+    ``"keep"`` them, or ``"error"``.
+    """
+    if duplicates not in ("sum", "keep", "error"):
+        raise ValueError("duplicates must be 'sum', 'keep' or 'error'")
+    folder = Path(folder)
+    art_t = _read_table(_find_file(folder, "LastFM360k-MB-artists.txt"), "\t",
+                        ["artist_id", "name", "gender_dist", "mbid"], encoding="utf-8", ints=("artist_id",))
+    artist_id = _ints(art_t, "artist_id", "artist id (the file has no header)", 0)
+    _unique_ids(art_t, artist_id, "artist id")
+    gender, gender_dist = _artist_gender(art_t)
+    artists = pd.DataFrame({"artist_id": artist_id, "name": art_t.frame["name"].to_numpy(), "gender": gender,
+                            "mbid": art_t.frame["mbid"].to_numpy(), "gender_dist": gender_dist})
+
+    le_t = _read_table(_find_file(folder, "LastFM360k-Le75.txt"), ",", ["userid", "artistid", "playcount"],
+                       encoding="utf-8", header=LE75_HEADER, ints=("userid", "artistid", "playcount"))
+    user = _ints(le_t, "userid", "user id", 0)
+    artist = _ints(le_t, "artistid", "artist id", 0)
+    _known_ids(le_t, artist, artist_id, "artist id", art_t.path)
+    text = le_t.frame["playcount"]
+    if text.dtype == np.int64 or bool(text.str.fullmatch(_INT).fillna(False).all()):
+        playcount = _ints(le_t, "playcount", "play count", 0)
+    else:
+        row = _first_bad(text.str.fullmatch(_NUMBER).fillna(False))
+        if row is not None:
+            raise le_t.fail(row, "a number of plays", _clip(text.iloc[row]))
+        playcount = text.astype(np.float64).to_numpy()
+        row = _first_bad(np.isfinite(playcount) & (playcount >= 0))
+        if row is not None:
+            raise le_t.fail(row, "a finite play count >= 0", str(playcount[row]))
+    plays = pd.DataFrame({"user_id": user, "artist_id": artist, "playcount": playcount})
+    pair = user * (int(artist_id.max()) + 1 if artist_id.size else 1) + artist
+    dup = pd.Series(pair).duplicated().to_numpy()
+    n_dup = int(dup.sum())
+    if n_dup and duplicates == "error":
+        row = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero(pair == pair[row])[0])
+        raise le_t.fail(row, "one row per (user, artist) pair",
+                        f"user {user[row]} artist {artist[row]} again (first on line {le_t.lines[first]})")
+    if n_dup and duplicates == "sum":
+        plays = plays.groupby(["user_id", "artist_id"], sort=False, as_index=False)["playcount"].sum()
+    return LastFm(plays=plays, artists=artists, n_duplicate_rows=n_dup)
+
+
+# ---------------------------------------------------------------------------------------------
+# LastFM-360K raw (Celma 2010)
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """Lines of a file that were skipped: how many, and the first few line numbers."""
+
+    count: int = 0
+    first_lines: tuple[int, ...] = ()
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LastFmRaw:
+    """Celma's raw LastFM-360K as tidy tables.
+
+    ``plays``: user_sha1, artist_mbid ('' if none), artist_name, plays (int64), in file order.
+    ``profiles``: user_sha1, gender ('m', 'f' or ''), age (nullable Int64), country, signup
+    (datetime64, NaT if empty or unparsable).
+    ``malformed``: per file name, the skipped lines.
+    """
+
+    plays: pd.DataFrame
+    profiles: pd.DataFrame
+    malformed: dict[str, Malformed]
+
+
+def _read_loose(path: Path, names: list[str]) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
+    """Tab-separated, no header, no quoting; lines with too many fields are skipped.
+
+    Returns the frame (all str), each row's file line number, and the skipped lines.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = pd.read_csv(path, sep="\t", header=None, names=names, dtype=str, na_filter=False,
+                            quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8", encoding_errors="replace",
+                            on_bad_lines="warn", skip_blank_lines=False)
+    skipped = sorted({int(m) for w in caught for m in re.findall(r"Skipping line (\d+)", str(w.message))})
+    lines = np.arange(1, len(frame) + len(skipped) + 1)
+    if skipped:
+        lines = np.setdiff1d(lines, np.array(skipped), assume_unique=True)
+    if frame.shape[0] and frame.iloc[-1].eq("").all():  # a final empty line
+        frame, lines = frame.iloc[:-1], lines[:-1]
+    return frame, lines, skipped
+
+
+def _drop_bad(frame: pd.DataFrame, lines: np.ndarray, skipped: list[int],
+              checks: dict[str, pd.Series], strict: bool, path: Path) -> tuple[pd.DataFrame, Malformed]:
+    ok = np.ones(len(frame), dtype=bool)
+    reasons = {"too many fields": len(skipped)} if skipped else {}
+    why = {line: "too many fields" for line in skipped[:1]}
+    for reason, passed in checks.items():
+        passed = np.asarray(passed.fillna(False), dtype=bool)
+        fails = ~passed & ok
+        if fails.any():
+            reasons[reason] = int(fails.sum())
+            why.setdefault(int(lines[fails][0]), reason)
+        ok &= passed
+    bad_lines = np.union1d(np.array(skipped, dtype=np.int64), lines[~ok])
+    if strict and bad_lines.size:
+        line = int(bad_lines[0])
+        row = int(np.searchsorted(lines, line))
+        seen = why.get(line) or "a malformed line"
+        if line not in skipped and row < len(frame):
+            seen = f"{seen}: {_clip(chr(9).join(frame.iloc[row].tolist()))}"
+        raise DataFormatError(path, line, f"a well-formed line of {len(frame.columns)} tab-separated fields", seen)
+    return (frame[ok].reset_index(drop=True),
+            Malformed(int(bad_lines.size), tuple(int(x) for x in bad_lines[:20]), reasons))
+
+
+def _signup_dates(text: pd.Series) -> pd.Series:
+    parts = text.str.extract(r"^([A-Z][a-z]{2}) (\d{1,2}), (\d{4})$")
+    month = parts[0].map(_MONTHS).astype("Int64").astype(str).str.zfill(2)
+    iso = parts[2] + "-" + month + "-" + parts[1].str.zfill(2)
+    dates = pd.to_datetime(iso.where(parts[0].isin(list(_MONTHS))), format="%Y-%m-%d", errors="coerce")
+    return dates.astype("datetime64[ns]")
+
+
+def load_lastfm_raw(folder: Path | str, *, strict: bool = False) -> LastFmRaw:
+    """Read ``usersha1-artmbid-artname-plays.tsv`` and ``usersha1-profile.tsv`` (C parser, no
+    quoting: artist names contain quotes).  Malformed lines (wrong field count, bad sha1,
+    non-integer plays, bad gender or age) are skipped and reported in ``malformed``; with
+    ``strict=True`` the first one raises :class:`DataFormatError`.
+    """
+    folder = Path(folder)
+    plays_path = _find_file(folder, "usersha1-artmbid-artname-plays.tsv")
+    frame, lines, skipped = _read_loose(plays_path, ["user_sha1", "artist_mbid", "artist_name", "plays"])
+    plays_ok = frame["plays"].str.fullmatch(r"\d{1,18}")
+    frame, bad_plays = _drop_bad(frame, lines, skipped, {
+        "user sha1 not 40 hex digits": frame["user_sha1"].str.fullmatch(r"[0-9a-f]{40}"),
+        "plays not a non-negative integer": plays_ok,
+    }, strict, plays_path)
+    plays = frame.assign(plays=frame["plays"].astype(np.int64))
+
+    profile_path = _find_file(folder, "usersha1-profile.tsv")
+    frame, lines, skipped = _read_loose(profile_path, ["user_sha1", "gender", "age", "country", "signup"])
+    frame, bad_profiles = _drop_bad(frame, lines, skipped, {
+        "user sha1 not 40 hex digits": frame["user_sha1"].str.fullmatch(r"[0-9a-f]{40}"),
+        "gender not m, f or empty": frame["gender"].isin(["m", "f", ""]),
+        "age not an integer or empty": frame["age"].str.fullmatch(r"(-?\d{1,9})?"),
+    }, strict, profile_path)
+    profiles = pd.DataFrame({
+        "user_sha1": frame["user_sha1"],
+        "gender": frame["gender"],
+        "age": pd.to_numeric(frame["age"].replace("", None)).astype("Int64"),
+        "country": frame["country"],
+        "signup": _signup_dates(frame["signup"]),
+    })
+    return LastFmRaw(plays=plays, profiles=profiles,
+                     malformed={plays_path.name: bad_plays, profile_path.name: bad_profiles})
+
+
+# ---------------------------------------------------------------------------------------------
+# AmazonCat-13K with BERT features
+
+
+@dataclass(frozen=True)
+class AmazonCat:
+    """``features``: float32 (n_items, 768) BERT embeddings; ``labels``: CSR (n_items,
+    n_categories) float32 0/1 item-category matrix (rows aligned with ``features``)."""
+
+    features: np.ndarray
+    labels: sp.csr_matrix
+
+
+def _locate(folder: Path, name: str) -> Path:
+    matches = sorted(Path(folder).rglob(name), key=lambda p: (len(p.parts), str(p)))
+    if not matches:
+        raise FileNotFoundError(f"{folder}: no {name} anywhere below")
+    if len(matches) > 1 and len(matches[0].parts) == len(matches[1].parts):
+        raise DataFormatError(matches[0], None, f"one {name} below {folder}",
+                              ", ".join(str(p) for p in matches))
+    return matches[0]
+
+
+def _load_features(path: Path, n_features: int) -> np.ndarray:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is a format error
+        raise DataFormatError(path, None, "an .npz archive", f"an unreadable file ({error})") from None
+    with archive:
+        keys = list(archive.files)
+        if {"indptr", "indices", "data", "format", "shape"} <= set(keys):
+            matrix = sp.load_npz(path)
+            array = matrix.toarray()
+        else:
+            named = [k for k in ("features", "arr_0", "X", "x", "embeddings", "data") if k in keys]
+            if len(keys) == 1:
+                array = archive[keys[0]]
+            elif named:
+                array = archive[named[0]]
+            else:
+                raise DataFormatError(path, None, "one array (or a key such as 'features' or 'arr_0')",
+                                      f"keys {keys}")
+    if array.ndim != 2:
+        raise DataFormatError(path, None, "a 2-D feature matrix", f"shape {array.shape}")
+    if array.shape[1] != n_features:
+        raise DataFormatError(path, None, f"{n_features} feature columns", f"shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise DataFormatError(path, None, "a float matrix", f"dtype {array.dtype}")
+    array = np.asarray(array, dtype=np.float32)
+    finite = np.isfinite(array).all(axis=1)
+    if not finite.all():
+        raise DataFormatError(path, None, "finite features", f"non-finite values in row {int(np.argmin(finite))}")
+    return array
+
+
+def _load_labels(path: Path) -> sp.csr_matrix:
+    try:
+        matrix = sp.load_npz(path)
+    except Exception as error:  # noqa: BLE001
+        raise DataFormatError(path, None, "a scipy.sparse .npz matrix", f"an unreadable file ({error})") from None
+    if matrix.ndim != 2:
+        raise DataFormatError(path, None, "a 2-D label matrix", f"shape {matrix.shape}")
+    labels = sp.csr_matrix(matrix)
+    labels.eliminate_zeros()
+    data = labels.data
+    if data.dtype.kind not in "biuf" or not np.all(data == 1):
+        bad = data[data != 1][:3] if data.dtype.kind in "biuf" else data[:3]
+        raise DataFormatError(path, None, "0/1 labels", f"values such as {bad.tolist()}")
+    labels = sp.csr_matrix((np.ones(labels.nnz, dtype=np.float32), labels.indices, labels.indptr),
+                           shape=labels.shape)
+    labels.sort_indices()
+    return labels
+
+
+def load_amazoncat(folder: Path | str, *, n_features: int = 768) -> AmazonCat:
+    """Find ``features.npz`` and ``ratings.npz`` anywhere below ``folder`` and validate them:
+    a 2-D float matrix with ``n_features`` columns (dense ``.npz`` under any single key or
+    'features'/'arr_0', or a scipy sparse ``.npz``) and a sparse 0/1 label matrix with as many
+    rows."""
+    folder = Path(folder)
+    features_path = _locate(folder, "features.npz")
+    labels_path = _locate(folder, "ratings.npz")
+    features = _load_features(features_path, n_features)
+    labels = _load_labels(labels_path)
+    if labels.shape[0] != features.shape[0]:
+        raise DataFormatError(labels_path, None, f"{features.shape[0]} rows (as in {features_path.name})",
+                              f"shape {labels.shape}")
+    return AmazonCat(features=features, labels=labels)
+
+
+__all__ = [
+    "AmazonCat", "DataFormatError", "LastFm", "LastFmRaw", "Malformed", "Ml100k",
+    "load_amazoncat", "load_lastfm", "load_lastfm_raw", "load_ml100k",
+]

@@ -1,0 +1,153 @@
+"""Synthetic AmazonCat-13K-with-BERT-features stand-in (thesis chapter 4, sections 4.3 and 4.4:
+two-stage linear bandits and the Mixture-of-Experts nominators; details in section 4.8).
+
+Files, as in the thesis' ``amazoncat-13k-bert.zip`` (layout of the real archive unknown; the
+loader finds the two files anywhere below its folder):
+
+* ``features.npz``: dense ``float32`` matrix ``(n_items, 768)`` written like ``np.savez(path,
+  features)``, i.e. under the default key ``arr_0`` (the real file's key is unknown; the
+  loader accepts any single array, named keys, and scipy sparse ``.npz`` files).
+* ``ratings.npz``: ``scipy.sparse`` CSR item x category 0/1 matrix written like
+  ``scipy.sparse.save_npz`` (compressed), ``float32`` values.
+
+Planted structure.  Categories are hierarchical, as in AmazonCat-13K: two *root* categories
+(the two most frequent, which the thesis skips), 100 *main* categories (frequency ranks 3..102,
+the thesis' bandit arms) and ``n_categories - 102`` *tail* categories.  96% of items get one
+main category, 20% of items a second one; an item's main category decides its root; tail
+labels are Poisson (about 0.5 a item).  Main-category shares follow a Zipf-Mandelbrot law
+``(k + 18.1) ** -1.55``, fitted to the thesis' Fig. 4.2 (top 5 arms: 19.22% of the positive
+rewards, bottom 50: 19.85%); the tail continues the same power law.  Most items have 1-3
+labels and fewer than 5% none of the 100 main categories (thesis section 4.3).  Features are a
+BERT-like offset plus per-dimension noise plus the sum of the item's category directions, so a
+linear model on the first 400 dimensions predicts the categories well above chance, and one on
+a few dimensions only weakly (the nominators' misspecification in section 4.3).
+
+Column order is shuffled: frequency ranks must be computed (:func:`category_ranks`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from recdyn.data.synthetic.common import atomic_write_bytes, gumbel_top_k, npz_bytes, sparse_npz_bytes, stream
+
+FEATURES_FILE = "features.npz"
+LABELS_FILE = "ratings.npz"
+N_FEATURES = 768
+N_ROOTS, N_MAIN = 2, 100
+MAIN_EXPONENT, MAIN_OFFSET = 1.55, 18.1  # fitted to the thesis' Fig. 4.2 shares
+
+
+def _main_shares(n_main: int = N_MAIN, n_total: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of the main categories and (unnormalised, same scale) weights of the tail ranks."""
+    ranks = np.arange(1, (n_total or n_main) + 1, dtype=float)
+    weights = (ranks + MAIN_OFFSET) ** -MAIN_EXPONENT
+    z = weights[:n_main].sum()
+    return weights[:n_main] / z, weights[n_main:] / z
+
+
+def write_amazoncat(out_dir: Path, *, seed: int, n_items: int = 20_000, n_categories: int = 13_330,
+                    n_features: int = N_FEATURES, coverage: float = 0.96, second_main: float = 0.2,
+                    signal: float = 1.5, noise: float = 0.5) -> dict[str, Path]:
+    """Write ``features.npz`` and ``ratings.npz``; returns ``{name: path}``.
+
+    ``n_categories`` defaults to AmazonCat-13K's 13,330 labels (must be >= 102); ``n_items``
+    defaults to a workstation-sized 20,000 (the real data has about 1.2 million).
+    """
+    if n_categories < N_ROOTS + N_MAIN:
+        raise ValueError(f"n_categories must be >= {N_ROOTS + N_MAIN}")
+    if n_items < 10:
+        raise ValueError("n_items must be >= 10")
+    rng = stream(seed, "amazoncat/labels")
+    n_tail = n_categories - N_ROOTS - N_MAIN
+    shares, tail_weights = _main_shares(N_MAIN, N_MAIN + n_tail)
+    # main labels: one for most items, a second one for some (distinct, Gumbel-top-2)
+    log_s = np.broadcast_to(np.log(shares), (n_items, N_MAIN))
+    n_main = (rng.random(n_items) < coverage).astype(np.int64)
+    n_main += (n_main == 1) & (rng.random(n_items) < second_main)
+    main_rows, main_cols = gumbel_top_k(log_s, n_main, rng)
+    first_main = np.full(n_items, -1)
+    with_main, first_pos = np.unique(main_rows, return_index=True)
+    first_main[with_main] = main_cols[first_pos]  # the first chosen main category of each item
+    # roots: main categories split into the first root's and the second root's (and neither)
+    order = rng.permutation(N_MAIN)
+    cum = np.cumsum(shares[order])
+    parent = np.full(N_MAIN, -1)
+    parent[order[cum <= 0.55]] = 0
+    parent[order[(cum > 0.55) & (cum <= 0.9)]] = 1
+    item_parent = np.where(first_main >= 0, parent[np.maximum(first_main, 0)], -1)
+    stray = item_parent < 0
+    item_parent = np.where(rng.random(n_items) < 0.97, item_parent, -1)
+    item_parent[stray] = np.where(rng.random(stray.sum()) < 0.3, rng.integers(0, 2, stray.sum()), -1)
+    has_root = item_parent >= 0
+    # tail labels: Poisson count, power-law categories (duplicates merged)
+    lam = coverage * (1 + second_main) * tail_weights.sum()
+    n_tail_labels = rng.poisson(lam, size=n_items) if n_tail else np.zeros(n_items, dtype=np.int64)
+    tail_rows = np.repeat(np.arange(n_items), n_tail_labels)
+    tail_cols = (rng.choice(n_tail, size=tail_rows.size, p=tail_weights / tail_weights.sum())
+                 if n_tail else np.zeros(0, dtype=np.int64))
+    # columns: roots 0-1, main 2..101, tail after (by rank), then shuffled
+    rows = np.concatenate([np.flatnonzero(has_root), main_rows, tail_rows])
+    cols = np.concatenate([item_parent[has_root], N_ROOTS + main_cols, N_ROOTS + N_MAIN + tail_cols])
+    weight = np.concatenate([np.full(has_root.sum(), 0.5), np.ones(main_rows.size), np.full(tail_rows.size, 0.7)])
+    column_of_rank = rng.permutation(n_categories)
+    cols = column_of_rank[cols]
+    labels = sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n_items, n_categories))
+    labels.sum_duplicates()
+    labels.data[:] = 1.0
+    weights = sp.csr_matrix((weight, (rows, cols)), shape=(n_items, n_categories))
+    weights.sum_duplicates()
+
+    frng = stream(seed, "amazoncat/features")
+    directions = frng.normal(size=(n_categories, n_features))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    offset = frng.normal(0.0, 0.3, size=n_features)
+    scale = noise * frng.lognormal(0.0, 0.25, size=n_features)
+    features = offset + frng.normal(size=(n_items, n_features)) * scale + signal * (weights @ directions)
+    out_dir = Path(out_dir)
+    return {
+        FEATURES_FILE: atomic_write_bytes(out_dir / FEATURES_FILE,
+                                          npz_bytes({"arr_0": features.astype(np.float32)}, compress=False)),
+        LABELS_FILE: atomic_write_bytes(out_dir / LABELS_FILE, sparse_npz_bytes(labels, compress=True)),
+    }
+
+
+def category_ranks(labels: sp.spmatrix) -> np.ndarray:
+    """Column indices by decreasing label frequency (ties by column index)."""
+    counts = np.asarray(sp.csr_matrix(labels).astype(bool).sum(axis=0)).ravel()
+    return np.argsort(-counts, kind="stable")
+
+
+def bandit_categories(labels: sp.spmatrix, first_rank: int = 3, last_rank: int = 102) -> np.ndarray:
+    """The thesis' bandit arms: the categories ranked ``first_rank``..``last_rank`` (1-based)."""
+    return category_ranks(labels)[first_rank - 1:last_rank]
+
+
+def reward_stats(labels: sp.spmatrix, first_rank: int = 3, last_rank: int = 102) -> dict[str, float]:
+    """Reward statistics of the bandit built on categories ranked ``first_rank``..``last_rank``.
+
+    ``pair_rate``: mean reward over (uniform item, uniform arm) pairs; ``coverage``: share of
+    items with at least one positive arm; ``top5_share`` / ``bottom50_share``: shares of the
+    positive rewards on the 5 most / 50 least frequent arms (thesis Fig. 4.2: 19.22% / 19.85%).
+    """
+    arms = bandit_categories(labels, first_rank, last_rank)
+    sub = sp.csr_matrix(labels)[:, arms].astype(bool).astype(np.float64)
+    per_arm = np.asarray(sub.sum(axis=0)).ravel()
+    per_item = np.asarray(sub.sum(axis=1)).ravel()
+    total = per_arm.sum()
+    return {
+        "pair_rate": float(total / (sub.shape[0] * sub.shape[1])),
+        "coverage": float(np.mean(per_item > 0)),
+        "top5_share": float(per_arm[:5].sum() / total),
+        "bottom50_share": float(per_arm[-50:].sum() / total),
+        "labels_per_item": float(sp.csr_matrix(labels).getnnz(axis=1).mean()),
+    }
+
+
+__all__ = [
+    "FEATURES_FILE", "LABELS_FILE", "N_FEATURES", "bandit_categories", "category_ranks",
+    "reward_stats", "write_amazoncat",
+]
