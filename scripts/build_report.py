@@ -14,7 +14,8 @@ with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, dir=".") as 
     yaml.safe_dump(dict(snakemake.config), handle)
     config_file = handle.name
 try:
-    command = [sys.executable, "-m", "snakemake", "figures", "--report", snakemake.output[0],
+    snakefile = Path(snakemake.scriptdir).parent / "Snakefile"
+    command = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "figures", "--report", snakemake.output[0],
                "--configfile", config_file, "--nolock", "--quiet"]
     with open(snakemake.log[0], "a", encoding="utf-8") as log:
         subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)

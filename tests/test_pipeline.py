@@ -78,3 +78,12 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
     assert "claims pass" in (figures / "claims.md").read_text()
     assert "regenerated figures/data/overview_ml100k.*" in result.stderr
     assert "SYNTHETIC STAND-IN" in result.stderr  # start warning and end-of-run summary
+
+    report = run_snakemake("report", "--cores", "1", "--config", "preset=smoke", workdir=tmp_path)
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "report.html").read_text(errors="replace")
+    assert "overview_ml100k" in html and "Provenance" in html
+
+    rerun = run_snakemake("figures", "--cores", "2", "--config", "preset=smoke", workdir=tmp_path)
+    assert rerun.returncode == 0
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr  # an up-to-date run recomputes nothing

@@ -111,7 +111,11 @@ rule fig_data_overview:
             category="Data",
             subcategory="{dataset}",
         ),
-        provenance="figures/data/overview_{dataset}.provenance.json",
+        provenance=report(
+            "figures/data/overview_{dataset}.provenance.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+        ),
     log:
         "logs/data/fig_overview_{dataset}.log",
     threads: 1

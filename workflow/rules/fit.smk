@@ -102,7 +102,11 @@ rule tab_ml100k_fit:
             category="Data",
             subcategory="ml100k",
         ),
-        provenance="figures/data/tab_ml100k_fit.provenance.json",
+        provenance=report(
+            "figures/data/tab_ml100k_fit.provenance.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+        ),
     log:
         "logs/fit/tab_ml100k_fit.log",
     threads: 1

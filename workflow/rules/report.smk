@@ -86,7 +86,11 @@ rule claims:
     output:
         csv="results/claims.csv",
         md=report("figures/claims.md", caption="../report/claims.rst", category="Claims"),
-        provenance="figures/claims.provenance.json",
+        provenance=report(
+            "figures/claims.provenance.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+        ),
     log:
         "logs/claims/collect.log",
     conda:
