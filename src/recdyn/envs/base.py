@@ -7,8 +7,31 @@ what the users rated and updates the hidden state (dynamics). ``true_ratings()``
 matrix of current noise-free expected ratings (for the Oracle and for evaluation).
 ``state_dict()``/``load_state_dict()`` save and restore everything, including random streams.
 
-Subclasses implement the four ``_``-methods; the base class owns seeding, online-user sampling
-and the offline dataset. Everything is vectorised over the online users.
+Subclasses implement the ``_``-methods below; the base class owns seeding, online-user sampling,
+input validation and the offline dataset. Everything is vectorised over the online users.
+
+Random streams (all children of ``SeedSequence(seed)``, so a seed fixes a whole trial):
+``state`` (hidden state), ``offline`` (offline pairs; environments may draw further offline-only
+numbers from it *after* the pairs, e.g. the order in which offline consumptions act on the
+dynamics), ``online`` (online users) and ``noise`` (rating noise and slate choices).
+Environments with equal sizes draw their state identically whatever their dynamics parameters,
+so e.g. topics-static and topics-dynamic with the same seed share preferences, item topics and
+the offline pairs.
+
+Subclass hooks:
+
+* ``_init_state(rng)``: draw the hidden state (``_h_``-prefixed attributes are saved by
+  :meth:`state_dict`).
+* ``_expected(users, items)``: noise-free expected rating of pairs (clipped to
+  :attr:`rating_range`).
+* ``_rate(users, items, rng)``: observed ratings of pairs, no state change.
+* ``_update(users, items, ratings)``: dynamics after the online users consumed ``items``.
+* ``_offline(users, items, rng)``: ratings of the offline pairs and any dynamics they cause
+  (default: ``_rate``, no dynamics).
+* ``_expected_dense()``: the dense ``true_ratings`` matrix (default: ``_expected`` on every pair
+  in blocks; override with a fast dense formula).
+* ``_choose(users, slates, scores, rng)``: slate environments only; the item each user consumes
+  and, optionally, its rating when the choice already drew it.
 """
 
 from __future__ import annotations
@@ -23,6 +46,8 @@ import numpy as np
 from recdyn.ratings import Ratings
 
 RATING_RANGE = (1.0, 5.0)
+#: Pairs per block when ``true_ratings`` falls back on ``_expected``.
+_DENSE_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -47,17 +72,26 @@ class Environment(ABC):
     """
 
     name = "environment"
+    #: (low, high) of every rating and of ``true_ratings()`` (instances may override).
+    rating_range: tuple[float, float] = RATING_RANGE
 
     def __init__(self, *, n_users: int, n_items: int, online_users: int, initial_ratings: int,
                  sampling: str = "uniform", slate_size: int = 1) -> None:
-        if online_users > n_users:
-            raise ValueError(f"online_users={online_users} exceeds n_users={n_users}")
-        if initial_ratings > n_users * n_items:
-            raise ValueError(f"initial_ratings={initial_ratings} exceeds n_users*n_items={n_users * n_items}")
+        n_users, n_items = int(n_users), int(n_items)
+        online_users, initial_ratings, slate_size = int(online_users), int(initial_ratings), int(slate_size)
+        if n_users < 1 or n_items < 1:
+            raise ValueError(f"n_users and n_items must be positive, got {n_users} and {n_items}")
+        if not 0 < online_users <= n_users:
+            raise ValueError(f"online_users={online_users} must be in [1, n_users={n_users}]")
+        if not 0 <= initial_ratings <= n_users * n_items:
+            raise ValueError(f"initial_ratings={initial_ratings} must be in [0, n_users*n_items={n_users * n_items}]")
+        if not 1 <= slate_size <= n_items:
+            raise ValueError(f"slate_size={slate_size} must be in [1, n_items={n_items}]")
         self.n_users, self.n_items = n_users, n_items
         self.n_online, self.initial_ratings = online_users, initial_ratings
         self.sampling, self.slate_size = sampling, slate_size
         self._online: np.ndarray | None = None
+        self._has_state = False
         self.timestep = 0
 
     # ---- what subclasses implement -------------------------------------------------------
@@ -76,8 +110,22 @@ class Environment(ABC):
     def _update(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> None:
         """Dynamics after users consumed ``items`` (static environments: nothing)."""
 
-    def _choose(self, users: np.ndarray, slates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Slate environments: the item each user picks from its slate (row of ``slates``)."""
+    def _offline(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Ratings of the offline pairs (and any dynamics they cause); default: ``_rate``."""
+        return self._rate(users, items, rng)
+
+    def _expected_dense(self) -> np.ndarray:
+        """Dense (n_users, n_items) expected ratings; default: ``_expected`` in blocks."""
+        out = np.empty(self.n_users * self.n_items, dtype=np.float64)
+        for start in range(0, out.size, _DENSE_BLOCK):
+            flat = np.arange(start, min(start + _DENSE_BLOCK, out.size), dtype=np.int64)
+            out[start:start + flat.size] = self._expected(flat // self.n_items, flat % self.n_items)
+        return out.reshape(self.n_users, self.n_items)
+
+    def _choose(self, users: np.ndarray, slates: np.ndarray, scores: np.ndarray | None,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+        """Slate environments: ``(items, ratings)``, the item each user picks from its slate (row
+        of ``slates``, best-ranked first) and its rating, or ``None`` to rate with ``_rate``."""
         raise NotImplementedError(f"{self.name} takes one item per user, not a slate")
 
     def _state(self) -> dict[str, Any]:
@@ -93,9 +141,13 @@ class Environment(ABC):
         self._rng_state, self._rng_offline, self._rng_online, self._rng_noise = (
             np.random.default_rng(s) for s in streams)
         self.timestep = 0
+        self._online = None
         self._init_state(self._rng_state)
+        self._has_state = True
         users, items = sample_pairs(self, self.initial_ratings, self.sampling, self._rng_offline)
-        ratings = self._rate(users, items, self._rng_noise)
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        ratings = np.asarray(self._offline(users, items, self._rng_noise), dtype=np.float64)
         self._online = self._draw_online()
         return Ratings(users, items, ratings, self.n_users, self.n_items)
 
@@ -105,29 +157,48 @@ class Environment(ABC):
             raise RuntimeError("call reset(seed) first")
         return self._online
 
-    def step(self, recommendations: np.ndarray) -> StepResult:
-        """Recommend ``recommendations[k]`` (an item, or a slate row) to ``online_users()[k]``."""
+    def step(self, recommendations: np.ndarray, scores: np.ndarray | None = None) -> StepResult:
+        """Recommend ``recommendations[k]`` (an item, or a slate row best-ranked first) to
+        ``online_users()[k]``.
+
+        ``scores`` (optional, slate environments only): the recommender's predicted rating of
+        each recommended item, same shape as ``recommendations``; environments whose users
+        combine the recommender's scores with their own knowledge (latent-score) use them.
+        """
         users = self.online_users()
-        recs = np.asarray(recommendations, dtype=np.int64)
-        expected_shape = (users.size,) if self.slate_size == 1 else (users.size, self.slate_size)
-        if recs.shape != expected_shape:
-            raise ValueError(f"{self.name}: expected recommendations of shape {expected_shape}, got {recs.shape}")
-        items = recs if self.slate_size == 1 else self._choose(users, recs, self._rng_noise)
-        ratings = self._rate(users, items, self._rng_noise)
+        recs = self._check_items(recommendations, users.size)
+        if scores is not None:
+            if self.slate_size == 1:
+                raise ValueError(f"{self.name}: scores are only used by slate environments")
+            scores = np.asarray(scores, dtype=np.float64)
+            if scores.shape != recs.shape:
+                raise ValueError(f"{self.name}: scores must have the shape of the recommendations "
+                                 f"{recs.shape}, got {scores.shape}")
+            if not np.all(np.isfinite(scores)):
+                raise ValueError(f"{self.name}: scores must be finite")
+        if self.slate_size == 1:
+            items, ratings = recs, None
+        else:
+            items, ratings = self._choose(users, recs, scores, self._rng_noise)
+        if ratings is None:
+            ratings = self._rate(users, items, self._rng_noise)
         self._update(users, items, ratings)
         self.timestep += 1
         self._online = self._draw_online()
         return StepResult(users, items, ratings)
 
     def true_ratings(self) -> np.ndarray:
-        """Dense (n_users, n_items) matrix of current noise-free expected ratings."""
-        users = np.repeat(np.arange(self.n_users), self.n_items)
-        items = np.tile(np.arange(self.n_items), self.n_users)
-        return self._expected(users, items).reshape(self.n_users, self.n_items)
+        """Dense (n_users, n_items) matrix of current noise-free expected ratings (a new array)."""
+        if not self._has_state:
+            raise RuntimeError("call reset(seed) first")
+        return self._expected_dense()
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume: hidden state, timestep, online users, random streams."""
+        if self._online is None:
+            raise RuntimeError("call reset(seed) first")
         return copy.deepcopy({
+            "env": type(self).__name__, "shape": (self.n_users, self.n_items),
             "state": self._state(), "timestep": self.timestep, "online": self._online,
             "rngs": [g.bit_generator.state for g in
                      (self._rng_state, self._rng_offline, self._rng_online, self._rng_noise)],
@@ -135,14 +206,68 @@ class Environment(ABC):
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` (the environment must have the same configuration)."""
+        env = saved.get("env", type(self).__name__)
+        shape = tuple(saved.get("shape", (self.n_users, self.n_items)))
+        if env != type(self).__name__ or shape != (self.n_users, self.n_items):
+            raise ValueError(f"state of a {env} {shape} cannot be loaded into a {type(self).__name__} "
+                             f"{(self.n_users, self.n_items)}")
         saved = copy.deepcopy(saved)
         for key, value in saved["state"].items():
             setattr(self, key, value)
         self.timestep, self._online = saved["timestep"], saved["online"]
+        self._has_state = True
         gens = [np.random.default_rng() for _ in range(4)]
         for gen, state in zip(gens, saved["rngs"]):
             gen.bit_generator.state = state
         self._rng_state, self._rng_offline, self._rng_online, self._rng_noise = gens
 
+    # ---- helpers ---------------------------------------------------------------------------
     def _draw_online(self) -> np.ndarray:
         return np.sort(self._rng_online.choice(self.n_users, size=self.n_online, replace=False))
+
+    def _check_items(self, recommendations: Any, n: int) -> np.ndarray:
+        """Validate a step's recommendations: shape, integer item ids in range."""
+        raw = np.asarray(recommendations)
+        expected_shape = (n,) if self.slate_size == 1 else (n, self.slate_size)
+        if raw.shape != expected_shape:
+            what = "one item per online user" if self.slate_size == 1 else \
+                f"a slate of {self.slate_size} items per online user"
+            raise ValueError(f"{self.name}: expected recommendations of shape {expected_shape} "
+                             f"({what}), got {raw.shape}")
+        if raw.size and raw.dtype.kind not in "iu":
+            if raw.dtype.kind == "f" and np.all(np.isfinite(raw)) and np.all(raw == np.round(raw)):
+                pass  # integral floats are accepted
+            else:
+                raise ValueError(f"{self.name}: recommendations must be integer item ids, got dtype {raw.dtype}")
+        recs = raw.astype(np.int64)
+        if recs.size and (recs.min() < 0 or recs.max() >= self.n_items):
+            raise ValueError(f"{self.name}: item ids must be in [0, {self.n_items}), got "
+                             f"[{recs.min()}, {recs.max()}]")
+        return recs
+
+
+# ---- small shared helpers for subclasses ----------------------------------------------------
+def within_user_rounds(users: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
+    """Split pair indices into rounds: round ``r`` holds, for every user with more than ``r``
+    pairs, the index of that user's ``r``-th pair when the pairs are taken in ``order`` (a
+    permutation of ``range(len(users))``). Each round has every user at most once, so the
+    sequential per-user dynamics of a list of consumptions run vectorised, one round at a time.
+    """
+    users = np.asarray(users, dtype=np.int64)
+    if users.size == 0:
+        return []
+    order = np.asarray(order, dtype=np.int64)
+    by_user = order[np.argsort(users[order], kind="stable")]  # grouped by user, in `order` within
+    sorted_users = users[by_user]
+    starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]])
+    sizes = np.diff(np.r_[starts, sorted_users.size])
+    rank = np.arange(sorted_users.size) - np.repeat(starts, sizes)
+    by_round = np.argsort(rank, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(rank))]
+    return [by_user[by_round[bounds[r]:bounds[r + 1]]] for r in range(bounds.size - 1)]
+
+
+def check_choice(name: str, value: str, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value

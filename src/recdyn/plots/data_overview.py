@@ -48,6 +48,7 @@ def _groups_panel(ax: plt.Axes, groups: Mapping[str, Any] | None, shape: Mapping
                     ha="center", va="bottom", fontsize=8)
     ax.set_xlabel(groups["label"])
     ax.set_ylabel("count")
+    ax.tick_params(axis="x", labelrotation=30 if len(counts) > 3 else 0)
 
 
 def plot_data_overview(summary: Mapping[str, Any]) -> plt.Figure:
