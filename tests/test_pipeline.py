@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, run_snakemake
 
-TARGETS = ["figures", "ch2", "ch3", "ch4", "ch5", "claims", "report",
+TARGETS = ["figures", "ch2", "ch3", "ch4", "ch5", "claims", "report", "fig_2_7",
            "figures/data/overview_ml100k.pdf", "figures/data/tab_ml100k_fit.md"]
 PRESETS = ["smoke", "default", "paper"]
 
@@ -73,8 +73,11 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
     assert {"global mean", "user + item biases"} <= set(table["model"])
     assert (table["selected"] == "yes").sum() == 1
     assert "SYNTHETIC STAND-IN DATA" in (figures / "data" / "tab_ml100k_fit.md").read_text()
+    for ext in ("pdf", "png"):
+        assert (figures / "ch2" / f"fig_2_7.{ext}").stat().st_size > 1000
+    assert json.loads((figures / "ch2" / "fig_2_7.provenance.json").read_text())["datasets"] == {}
     claims = pd.read_csv(tmp_path / "results" / "claims.csv")
-    assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean"} <= set(claims["claim_id"])
+    assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean", "ch2.fig_2_7.static_stays"} <= set(claims["claim_id"])
     assert "claims pass" in (figures / "claims.md").read_text()
     assert "regenerated figures/data/overview_ml100k.*" in result.stderr
     assert "SYNTHETIC STAND-IN" in result.stderr  # start warning and end-of-run summary

@@ -53,7 +53,7 @@ def print_summary(figures_dir: Path, claims_csv: Path, since: float, failed: boo
         _say("recdyn: no figure or table was regenerated in this run (all up to date).")
     for path, provenance in outputs:
         stem = str(path).removesuffix(".provenance.json")
-        sources = ", ".join(f"{name}={entry['source']}" for name, entry in provenance["datasets"].items())
+        sources = ", ".join(f"{name}={entry['source']}" for name, entry in provenance["datasets"].items()) or "simulated, no dataset"
         flag = "  [SYNTHETIC STAND-IN]" if "synthetic" in sources else ""
         _say(f"  regenerated {stem}.*  ({sources}){flag}")
     if claims_csv.exists():

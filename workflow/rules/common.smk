@@ -5,6 +5,7 @@ import time
 from recdyn.data.registry import get_spec
 from recdyn.data import fetch
 from recdyn import run_summary
+from recdyn.sim.experiment import trial_chunks, trial_seeds
 
 RUN_STARTED = time.time()
 RAW_DIR = Path(config["data"]["raw_dir"])
@@ -55,3 +56,24 @@ def processed(dataset: str) -> list[str]:
 
 def manifest(dataset: str) -> str:
     return f"data/processed/{dataset}/manifest.json"
+
+
+CH2 = config["ch2"]
+CH2_ENVS = list(CH2["envs"])
+CH2_RECOMMENDERS = list(CH2["recommenders"])
+CH2_CHUNKS = trial_chunks(CH2["trials"], CH2["trials_per_job"])
+ML100K_MODEL = "results/ch2/ml100k_env/env_params.npz"
+
+
+def env_model(wildcards) -> dict:
+    """The fitted model file for the ml-100k environment (no input for the others)."""
+    return {"model": ML100K_MODEL} if wildcards.env == "ml-100k" else {}
+
+
+def ch2_online_chunks(wildcards) -> list[str]:
+    return expand(
+        "results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
+        env=wildcards.env,
+        recommender=CH2_RECOMMENDERS,
+        chunk=range(len(CH2_CHUNKS)),
+    )

@@ -2,10 +2,17 @@
 
 DATA_FIGURES = [f"figures/data/overview_{dataset}.{ext}" for dataset in DATASETS for ext in ("pdf", "png")]
 DATA_TABLES = ["figures/data/tab_ml100k_fit.csv", "figures/data/tab_ml100k_fit.md"]
-CHAPTER_CLAIMS = ["results/data/claims.csv"]
+CH2_FIGURES = ["figures/ch2/fig_2_7.pdf", "figures/ch2/fig_2_7.png"]
+CH2_RESULTS = [
+    *expand("results/ch2/online/{env}.parquet", env=CH2_ENVS),
+    *expand("results/ch2/offline/{env}/uniform.parquet", env=CH2_ENVS),
+    *expand("results/ch2/offline/{env}/{scheme}.parquet", env=CH2["sampling"]["env"],
+            scheme=CH2["sampling"]["schemes"]),
+]
+CHAPTER_CLAIMS = ["results/data/claims.csv", "results/ch2/claims.csv"]
 CHAPTERS = {
     # Each chapter lists the outputs that exist so far; later issues add their figures and tables.
-    "ch2": ["figures/data/overview_ml100k.pdf", *DATA_TABLES],
+    "ch2": ["figures/data/overview_ml100k.pdf", *DATA_TABLES, *CH2_FIGURES, *CH2_RESULTS],
     "ch3": ["figures/data/overview_ml100k.pdf", f"{FIT_DIR}/env_params.npz"],
     "ch4": ["figures/data/overview_amazoncat.pdf"],
     "ch5": ["figures/data/overview_ml100k.pdf", "figures/data/overview_lastfm.pdf"],
@@ -27,6 +34,7 @@ rule figures:
     input:
         DATA_FIGURES,
         DATA_TABLES,
+        CH2_FIGURES,
         "figures/claims.md",
 
 

@@ -1,0 +1,1 @@
+"""Per-chapter checks of the thesis' claims against what the pipeline computed (see recdyn.claims)."""

@@ -1,0 +1,47 @@
+"""Chapter 2 glue: trial seeds and chunks, online jobs with affinity records, Figure 2.7 data and claims."""
+
+import numpy as np
+import pytest
+
+from recdyn.checks.ch2 import affinity_claims
+from recdyn.sim.experiment import build_env, online_job, trial_affinity, trial_chunks, trial_seeds
+
+SMALL = {"n_users": 60, "n_items": 95, "n_topics": 5, "online_users": 20, "initial_ratings": 1000}
+
+
+def test_trial_chunks_and_seeds():
+    assert trial_chunks(5, 2) == [[0, 1], [2, 3], [4]]
+    assert trial_seeds(300, [2, 3]) == [302, 303]
+
+
+def test_ml100k_env_needs_the_fit():
+    with pytest.raises(ValueError, match="env_params.npz"):
+        build_env("ml-100k", {})
+
+
+@pytest.fixture(scope="module")
+def runs():
+    dynamic = online_job("topics-dynamic", {**SMALL, "topic_change": 0.5}, "toppop", {}, [1, 2], 3000)
+    static = online_job("topics-static", SMALL, "toppop", {}, [1, 2], 3000)
+    return dynamic, static
+
+
+def test_online_job_records_initial_and_per_step_affinity(runs):
+    dynamic, _ = runs
+    assert set(dynamic["env"]) == {"topics-dynamic"} and set(dynamic["recommender"]) == {"toppop"}
+    assert (dynamic["step"] == -1).sum() == 2  # one initial row per trial
+    steps = dynamic[dynamic["step"] >= 0]
+    assert steps.groupby("trial")["n_ratings"].max().tolist() == [3000, 3000]
+    assert {f"affinity_{k}" for k in range(5)} <= set(dynamic.columns)
+
+
+def test_trial_affinity_and_claims(runs):
+    dynamic, static = runs
+    d, s = trial_affinity(dynamic), trial_affinity(static)
+    assert len(d) == 2 * 5 and (d["recommended"] == 2000).all()
+    np.testing.assert_allclose(s["final"], s["initial"])  # static preferences never move
+    assert not np.allclose(d["final"], d["initial"])
+    claims = {c.claim_id: c for c in affinity_claims(d, s, threshold=4.5, min_topics=1)}
+    assert claims["ch2.fig_2_7.static_stays"].passed
+    strict = {c.claim_id: c for c in affinity_claims(d, s, threshold=5.5, min_topics=1)}
+    assert not strict["ch2.fig_2_7.dynamic_concentrates"].passed  # affinities never exceed 5.5
