@@ -55,6 +55,7 @@ from recdyn.envs.topics import OFFLINE_DYNAMICS
 
 #: Pairs per block when computing p_u . q_i for many pairs (bounds the gathered memory).
 _PAIR_BLOCK = 1 << 15
+_EXCESS_CACHE_CELLS = 25_000_000  # item x item boredom cache (200 MB of float64) at most
 
 
 class LatentEnv(Environment):
@@ -186,14 +187,25 @@ class LatentEnv(Environment):
         dense += self._h_offset
         if self.boredom_active:
             scale = self.boredom_penalty / self.memory_length
-            unit = self._h_item_unit
+            excess = self._item_excess()
             for slot in range(self.memory_length):  # loop over memory slots, not users
                 col = self._h_hist[:, slot]
                 rows = np.flatnonzero(col >= 0)
                 if rows.size:
-                    excess = np.maximum(unit[col[rows]] @ unit.T - self.boredom_threshold, 0.0)
-                    dense[rows] -= scale * excess
+                    dense[rows] -= scale * (excess[col[rows]] if excess is not None else np.maximum(
+                        self._h_item_unit[col[rows]] @ self._h_item_unit.T - self.boredom_threshold, 0.0))
         return np.clip(dense, *self.rating_range, out=dense)
+
+    def _item_excess(self) -> np.ndarray | None:
+        """Item-item ``max(0, cos - threshold)``, cached while the item factors stay the same object
+        (they never change during a run); None when the matrix would exceed _EXCESS_CACHE_CELLS."""
+        unit = self._h_item_unit
+        if unit.shape[0] ** 2 > _EXCESS_CACHE_CELLS:
+            return None
+        cached = getattr(self, "_excess_cache", None)
+        if cached is None or cached[0] is not unit:
+            self._excess_cache = (unit, np.maximum(unit @ unit.T - self.boredom_threshold, 0.0))
+        return self._excess_cache[1]
 
     # ---- dynamics --------------------------------------------------------------------------
     def _affinity(self, users: np.ndarray, items: np.ndarray) -> None:

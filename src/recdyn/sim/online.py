@@ -50,6 +50,7 @@ recommender's own seed).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -58,6 +59,9 @@ import numpy as np
 import pandas as pd
 
 from recdyn.envs.base import Environment
+
+log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 30.0  # a progress line in the job's log at most this often
 from recdyn.metrics import rmse
 from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
@@ -142,6 +146,7 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
 
     rows: list[dict[str, Any]] = []
     step = 0
+    last_report = time.perf_counter()
     while dataset.size < total_ratings:
         users = np.asarray(env.online_users(), dtype=np.int64)
         truth = np.asarray(env.true_ratings(), dtype=np.float64)  # before the step's dynamics
@@ -187,6 +192,10 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
             row.update(extra)
         rows.append(row)
         step += 1
+        if time.perf_counter() - last_report > PROGRESS_SECONDS:
+            last_report = time.perf_counter()
+            log.info("seed %d: step %d, %d of %d ratings, mean rating %.3f", seed, step, dataset.size,
+                     total_ratings, row["mean_rating"])
         if dataset.size < total_ratings:
             start = time.perf_counter()
             recommender.fit(dataset.ratings_view())
