@@ -20,6 +20,9 @@ REGISTRY: dict[str, str | Callable[..., Recommender]] = {
     "random": "recdyn.recommenders.baselines:Random",
     "oracle": "recdyn.recommenders.baselines:Oracle",
     "toppop": "recdyn.recommenders.baselines:TopPop",
+    "user_knn": "recdyn.recommenders.knn:UserKNN",
+    "item_knn": "recdyn.recommenders.knn:ItemKNN",
+    "ease": "recdyn.recommenders.ease:EASE",
 }
 
 

@@ -50,8 +50,11 @@ Choices (facts from the thesis' framework RecLab, ``reclab/recommenders/knn_reco
     similarity[idx])`` over *all* targets, then only those with a rating are used): the k most
     similar targets overall; with sparse data far fewer than k of them have rated the cell.
 
-  Ties at the k-th similarity are broken by ``numpy.argpartition`` (deterministic). The tuned
-  size is 250 (same scripts: "Set neighborhood size to tradeoff runtime and performance").
+  Ties at the k-th similarity: with ``"raters"`` the lower index first (Surprise's
+  ``heapq.nlargest`` keeps the earlier of equal neighbours in its rating list); with
+  ``"global"`` as ``numpy.argpartition`` leaves them (deterministic). The tuned size is 250
+  (same scripts: "Set neighborhood size to tradeoff runtime and performance"; grid
+  ``linspace(10, 1001, 10)`` first).
 * **min_k** (Surprise, default 1): if fewer than ``min_k`` neighbours with positive
   similarity contribute, the prediction is the target mean ``mu``.
 * **Fallbacks**: no contributing neighbour -> the target mean (user mean for UserKNN, item mean
@@ -67,18 +70,31 @@ Choices (facts from the thesis' framework RecLab, ``reclab/recommenders/knn_reco
 * RecLab fact, not repeated here: its online "ItemKnn" run on topics-static
   (``experiments/experiment_scripts/item_knn_topics_static.py``, step 7) built
   ``KNNRecommender(shrinkage=..., neighborhood_size=...)`` without ``user_based=False`` and
-  its default is ``user_based=True``, i.e. it ran the user-based model.
+  its default is ``user_based=True``, i.e. it ran the user-based model (its tuning grid did pass
+  ``user_based=False``; ``experiments/experiments/item_knn_latent_static.py`` passes it in both).
 
 Computation (no Python loop over users or items)
 ------------------------------------------------
-``fit`` builds the dense (n_targets, n_targets) similarity with one BLAS product, zeroes the
-diagonal and the non-positive entries. A block of predictions is two sparse-times-dense
-products (weighted sum of centred ratings and sum of weights); with ``"raters"`` the cells
-whose other side has more than k raters are then recomputed exactly: their raters'
-similarities are gathered into (targets, cells, max raters) tensors (chunks of at most
-~4M cells, cells grouped by rater count to limit padding) and the top k taken with
-``argpartition``. ``"global"`` keeps only each row's top-k similarities at fit time, so a block
-is just the two products.
+``fit`` builds the dense (n_targets, n_targets) similarity with one BLAS product and zeroes
+the diagonal and the non-positive entries (``"global"``: also all but each row's k largest).
+
+* ``score_users`` (dense blocks): two matrix products (BLAS on the dense rating matrix when it
+  has at most 2^24 cells, else sparse) give, for every cell, the weighted sum of the raters'
+  centred ratings and the sum of weights over *all* raters. With
+  ``"raters"`` the cells whose other side has more than k raters are then recomputed with the
+  top k only: the raters' similarities are gathered into (targets, cells, max raters) tensors
+  (at most 2^18 values each; cells grouped by rater count to limit padding).
+* ``predict`` (pairs): each pair's raters are gathered into a (pairs, max raters) table
+  (pairs grouped by rater count, same bound), so scoring a few pairs never computes a dense row.
+
+Top k: ``tau`` = the k-th largest similarity (``np.partition`` on int32 keys: the similarities
+rounded to float32 and read as int32, which is order-preserving for non-negative values and
+several times faster to partition than float64; zero similarities and padding get distinct
+negative keys, since many equal keys make the partition slow); the raters whose key is >= tau
+contribute their float64 weights. When more than k raters tie at a positive tau, the tied
+ones are taken in ascending index order. The result is the exact Surprise neighbourhood up to
+the ordering of similarities closer than float32 resolution (relative 6e-8), which counts as
+a tie.
 """
 
 from __future__ import annotations
@@ -89,8 +105,12 @@ import scipy.sparse as sp
 from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
 
-#: Cells of the gathered (targets, cells, raters) tensors and of dense prediction blocks.
+#: Cells of a dense prediction block.
 _BLOCK_CELLS = 1 << 22
+#: Cells of a gathered (rows, cells, raters) similarity tensor (small: cache-friendly).
+_GATHER_CELLS = 1 << 18
+#: Rating matrices up to this many cells are also kept dense (BLAS products, faster than sparse).
+_DENSE_CELLS = 1 << 24
 
 SIMILARITIES = ("cosine", "pearson")
 NEIGHBOR_POOLS = ("raters", "global")
@@ -108,13 +128,30 @@ def _dedupe_last(users: np.ndarray, items: np.ndarray, ratings: np.ndarray,
 
 
 def training_arrays(data: Ratings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(users, items, ratings) as int64/int64/float64 with repeated pairs reduced to the last one."""
+    """(users, items, ratings) as int64, int64, float64; a repeated pair keeps its last rating."""
     users = np.asarray(data.users, dtype=np.int64)
     items = np.asarray(data.items, dtype=np.int64)
     ratings = np.asarray(data.ratings, dtype=np.float64)
     if len(ratings) == 0:
         raise ValueError("cannot fit on an empty dataset")
     return _dedupe_last(users, items, ratings, int(data.n_items))
+
+
+def _chunks(lens_sorted: np.ndarray, rows_per_cell: int) -> list[tuple[int, int]]:
+    """Split cells with ascending rater counts into runs [start, stop) whose padded tensor
+    (rows_per_cell x cells x max count) holds at most ``_GATHER_CELLS`` values (at least one cell)."""
+    bounds, start, n = [], 0, lens_sorted.size
+    while start < n:
+        size = rows_per_cell * np.maximum(lens_sorted[start:], 1) * np.arange(1, n - start + 1)
+        stop = start + max(1, int(np.searchsorted(size, _GATHER_CELLS, side="right")))
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
+def _is_range(idx: np.ndarray, n: int) -> bool:
+    """Whether ``idx`` is exactly ``0, 1, ..., n - 1`` (then slicing replaces fancy indexing)."""
+    return idx.size == n and bool((idx == np.arange(n)).all())
 
 
 class _KNN(Recommender):
@@ -140,8 +177,17 @@ class _KNN(Recommender):
                          neighbor_pool=neighbor_pool)
         self.k = int(neighborhood_size)
         self.min_k = int(min_k)
-        self.similarity_matrix: np.ndarray | None = None  # (n_targets, n_targets), >= 0, zero diagonal
-        self.target_means: np.ndarray | None = None
+        self._cut = neighbor_pool == "raters"  # top-k among raters at prediction time
+        self._sim: np.ndarray | None = None  # (n_targets, n_targets + 1): last column 0 (padding)
+        self._sim_t: np.ndarray | None = None  # (n_targets, n_targets): C-contiguous transpose
+
+    @property
+    def similarity_matrix(self) -> np.ndarray:
+        """(n_targets, n_targets) similarities used as weights: >= 0, zero diagonal (read-only view)."""
+        self._check_fitted()
+        view = self._sim[:, :-1]
+        view.flags.writeable = False
+        return view
 
     # ---- training ------------------------------------------------------------------------------
     def _fit(self, data: Ratings) -> None:
@@ -154,97 +200,156 @@ class _KNN(Recommender):
         t_count = np.bincount(targets, minlength=n_targets)
         t_sum = np.bincount(targets, weights=ratings, minlength=n_targets)
         self.target_seen = t_count > 0
-        self.other_seen = np.bincount(others, minlength=n_others) > 0
         means = np.full(n_targets, self.global_mean)
         means[self.target_seen] = t_sum[self.target_seen] / t_count[self.target_seen]
         self.target_means = means
         centred = ratings - means[targets]
 
-        # Similarity: one dense product of the (n_targets, n_others) matrix with itself.
+        # Similarity: one dense product of the (n_targets, n_others) matrix with itself, stored
+        # with an extra zero column (the padding target of the gathered tables).
         features = np.zeros((n_targets, n_others))
         features[targets, others] = ratings if self.hyperparameters["similarity"] == "cosine" else centred
         gram = features @ features.T
         del features
+        gram += gram.T  # exactly symmetric (so S^T = S below), then halve
+        gram *= 0.5
         norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
         denom = np.outer(norms, norms)
         denom += self.hyperparameters["shrinkage"]
-        sim = np.divide(gram, denom, out=np.zeros_like(gram), where=denom > 0)
-        np.fill_diagonal(sim, 0.0)
+        sim = np.zeros((n_targets, n_targets + 1))
+        np.divide(gram, denom, out=sim[:, :-1], where=denom > 0)
+        del gram, denom
+        np.fill_diagonal(sim, 0.0)  # (the padding column is not on the diagonal)
         np.maximum(sim, 0.0, out=sim)  # only positive similarities ever contribute
-        if self.hyperparameters["neighbor_pool"] == "global" and self.k < n_targets:
-            # Keep each row's k largest similarities (RecLab's global neighbourhood).
-            drop = np.argpartition(sim, n_targets - self.k, axis=1)[:, :n_targets - self.k]
+        if not self._cut and self.k < n_targets:
+            # RecLab's global neighbourhood: keep each row's k largest similarities.
+            drop = np.argpartition(sim[:, :-1], n_targets - self.k, axis=1)[:, :n_targets - self.k]
             np.put_along_axis(sim, drop, 0.0, axis=1)
-        self.similarity_matrix = sim
+        self._sim = sim
+        # The products of a block need S^T; S is symmetric except for "global" (row-wise top k).
+        self._sim_t = np.ascontiguousarray(sim[:, :-1] if self._cut else sim[:, :-1].T)
 
-        # Ratings by other side: CSR (n_others, n_targets), centred values and a 0/1 mask.
+        # Ratings grouped by the other side: CSR (n_others, n_targets), rows sorted by target.
         order = np.lexsort((targets, others))
-        counts = np.bincount(others, minlength=n_others)
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self._indptr, self._indices = indptr, targets[order]
-        self._centred_by_other = sp.csr_array((centred[order], self._indices, indptr),
+        self._raters = np.bincount(others, minlength=n_others)  # ratings per other-side index
+        self._indptr = np.concatenate([[0], np.cumsum(self._raters)]).astype(np.int64)
+        self._indices = targets[order]
+        self._centred = centred[order]
+        self._centred_by_other = sp.csr_array((self._centred, self._indices, self._indptr),
                                               shape=(n_others, n_targets))
-        self._mask_by_other = sp.csr_array((np.ones(order.size), self._indices, indptr),
+        self._mask_by_other = sp.csr_array((np.ones(order.size), self._indices, self._indptr),
                                            shape=(n_others, n_targets))
-        self._raters = counts  # ratings per other-side entity
+        if n_others * n_targets <= _DENSE_CELLS:
+            self._centred_by_other = self._centred_by_other.toarray()
+            self._mask_by_other = self._mask_by_other.toarray()
 
-    # ---- prediction ----------------------------------------------------------------------------
-    def _block(self, target_idx: np.ndarray, other_idx: np.ndarray) -> np.ndarray:
-        """Dense predictions (len(target_idx), len(other_idx))."""
-        sim_rows = self.similarity_matrix[target_idx]  # (bt, n_targets)
-        centred = self._centred_by_other[other_idx]
-        mask = self._mask_by_other[other_idx]
-        num = np.asarray(centred @ sim_rows.T).T  # (bt, bo)
-        den = np.asarray(mask @ sim_rows.T).T
-        cnt = np.asarray(mask @ (sim_rows > 0).T.astype(np.float64)).T if self.min_k > 1 else None
-        if self.hyperparameters["neighbor_pool"] == "raters":
-            self._cut_to_top_k(sim_rows, other_idx, num, den, cnt)
+    # ---- the neighbourhood average -------------------------------------------------------------
+    def _rater_table(self, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raters of each of ``others`` (target indices, padded with the zero column) and their
+        centred ratings (padded with 0): two (len(others), max(1, max raters)) arrays."""
+        lens = self._raters[others]
+        m = max(1, int(lens.max(initial=0)))
+        offs = np.arange(m)
+        valid = offs[None, :] < lens[:, None]
+        pos = np.where(valid, self._indptr[others][:, None] + offs[None, :], 0)
+        idx = np.where(valid, self._indices[np.minimum(pos, self._indices.size - 1)], self._sim.shape[1] - 1)
+        vals = np.where(valid, self._centred[np.minimum(pos, self._centred.size - 1)], 0.0)
+        return idx, vals
+
+    def _top_k_sums(self, sims: np.ndarray, vals: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Weighted sum of ``vals`` (broadcast to ``sims``), sum of weights and number of
+        positive weights over the k largest of ``sims`` (>= 0, shape (..., m)) along the last
+        axis. ``sims`` is a scratch array (overwritten)."""
+        k, m = self.k, sims.shape[-1]
+        if not self._cut or m <= k:
+            num = np.einsum("...m,...m->...", sims, np.broadcast_to(vals, sims.shape))
+            cnt = np.count_nonzero(sims > 0, axis=-1) if self.min_k > 1 else None
+            return num, sims.sum(axis=-1), cnt
+        # Keys: the similarities rounded to float32, read as int32 (monotone for values >= 0;
+        # numpy partitions int32 several times faster than float64). Zero similarities and
+        # padding get distinct negative keys: many equal keys make the partition slow, and a
+        # negative key never beats a positive one.
+        key = sims.astype(np.float32).view(np.int32)
+        np.copyto(key, -1 - np.arange(m, dtype=np.int32), where=key <= 0)
+        part = np.partition(key, m - k, axis=-1)
+        tau = part[..., m - k]  # k-th largest key; part[..., :m - k] holds keys <= tau
+        over = (tau > 0) & (part[..., :m - k].max(axis=-1) == tau)  # > k raters tie at tau
+        del part
+        ge = key >= tau[..., None]
+        fixed = None
+        if over.any():
+            rows, t = key[over], tau[over][:, None]
+            above, tied = rows > t, rows == t
+            need = k - above.sum(axis=1, keepdims=True)
+            fixed = np.where(above | (tied & (np.cumsum(tied, axis=1) <= need)), sims[over], 0.0)
+        weights = np.multiply(sims, ge, out=sims)  # in place: the caller's gathered array
+        if fixed is not None:
+            weights[over] = fixed
+        num = np.einsum("...m,...m->...", weights, np.broadcast_to(vals, weights.shape))
+        cnt = None
+        if self.min_k > 1:  # tau > 0: exactly k positive neighbours; otherwise all positive ones
+            cnt = np.where(tau > 0, k, np.count_nonzero(weights > 0, axis=-1))
+        return num, weights.sum(axis=-1), cnt
+
+    def _finish(self, num: np.ndarray, den: np.ndarray, cnt: np.ndarray | None,
+                targets: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """mean + num / den where enough neighbours contributed, else the mean; global mean for
+        an unseen user or item. ``targets``/``others`` broadcast against ``num``."""
         ok = den > 0  # min_k <= 1: any positive weight (Surprise: a zero sum returns the mean)
         if cnt is not None:
             ok &= cnt >= self.min_k
-        means = self.target_means[target_idx][:, None]
+        means = self.target_means[targets]
         pred = np.where(ok, means + np.divide(num, den, out=np.zeros_like(num), where=ok), means)
-        unseen = ~self.target_seen[target_idx][:, None] | ~self.other_seen[other_idx][None, :]
-        pred[unseen] = self.global_mean
-        return pred
+        unseen = ~self.target_seen[targets] | (self._raters[others] == 0)
+        return np.where(unseen, self.global_mean, pred)
 
-    def _cut_to_top_k(self, sim_rows: np.ndarray, other_idx: np.ndarray, num: np.ndarray,
-                      den: np.ndarray, cnt: np.ndarray | None) -> None:
-        """Recompute (in place) the cells whose other side has more than k raters with only the
-        k most similar raters (Surprise's neighbourhood)."""
-        k = self.k
-        heavy = np.flatnonzero(self._raters[other_idx] > k)
-        if heavy.size == 0:
-            return
-        heavy = heavy[np.argsort(self._raters[other_idx[heavy]], kind="stable")]
-        n_bt, n_targets = sim_rows.shape
-        padded = np.zeros((n_bt, n_targets + 1))  # last column: similarity 0 for padding
-        padded[:, :n_targets] = sim_rows
-        data = self._centred_by_other.data
-        start = 0
-        while start < heavy.size:
-            # Largest chunk of cells (sorted by rater count) whose gathered tensor fits.
-            m_max_all = self._raters[other_idx[heavy[start:]]]
-            fits = np.flatnonzero(n_bt * m_max_all * np.arange(1, m_max_all.size + 1) <= _BLOCK_CELLS)
-            stop = start + (int(fits[-1]) + 1 if fits.size else 1)
-            cells = heavy[start:stop]
-            others = other_idx[cells]
-            lens = self._raters[others]
-            m_max = int(lens.max())
-            offs = np.arange(m_max)
-            valid = offs[None, :] < lens[:, None]
-            pos = np.where(valid, self._indptr[others][:, None] + offs[None, :], 0)
-            idx = np.where(valid, self._indices[pos], n_targets)  # (c, m_max) rater targets
-            vals = np.where(valid, data[pos], 0.0)  # (c, m_max) centred ratings
-            gathered = padded[:, idx]  # (bt, c, m_max)
-            top = np.argpartition(gathered, m_max - k, axis=2)[:, :, m_max - k:]
-            top_sim = np.take_along_axis(gathered, top, axis=2)
-            top_val = np.take_along_axis(np.broadcast_to(vals, gathered.shape), top, axis=2)
-            num[:, cells] = np.einsum("bcm,bcm->bc", top_sim, top_val)
-            den[:, cells] = top_sim.sum(axis=2)
-            if cnt is not None:
-                cnt[:, cells] = (top_sim > 0).sum(axis=2)
-            start = stop
+    def _block(self, target_idx: np.ndarray, other_idx: np.ndarray) -> np.ndarray:
+        """Dense predictions (len(target_idx), len(other_idx))."""
+        every_target = _is_range(target_idx, self._sim.shape[0])
+        rows = self._sim if every_target else self._sim[target_idx]  # (bt, n_targets + 1)
+        cols = self._sim_t if every_target else self._sim_t[:, target_idx]  # (n_targets, bt)
+        every_other = _is_range(other_idx, self._raters.size)
+        centred = self._centred_by_other if every_other else self._centred_by_other[other_idx]
+        mask = self._mask_by_other if every_other else self._mask_by_other[other_idx]
+        num = np.asarray(centred @ cols).T  # (bt, bo)
+        den = np.asarray(mask @ cols).T
+        cnt = np.asarray(mask @ (cols > 0).astype(np.float64)).T if self.min_k > 1 else None
+        if self._cut:
+            # Cells whose other side has more than k raters: recompute with the top k.
+            heavy = np.flatnonzero(self._raters[other_idx] > self.k)
+            heavy = heavy[np.argsort(self._raters[other_idx[heavy]], kind="stable")]
+            for start, stop in _chunks(self._raters[other_idx[heavy]], rows.shape[0]):
+                cells = heavy[start:stop]
+                idx, vals = self._rater_table(other_idx[cells])  # (c, m)
+                c_num, c_den, c_cnt = self._top_k_sums(np.take(rows, idx, axis=1), vals)  # (bt, c)
+                num[:, cells], den[:, cells] = c_num, c_den
+                if cnt is not None:
+                    cnt[:, cells] = c_cnt
+        return self._finish(num, den, cnt, target_idx[:, None], other_idx[None, :])
+
+    def _pairs(self, targets: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Predictions of the pairs (targets[j], others[j])."""
+        out = np.empty(targets.size)
+        order = np.argsort(self._raters[others], kind="stable")
+        for start, stop in _chunks(self._raters[others[order]], 1):
+            sel = order[start:stop]
+            idx, vals = self._rater_table(others[sel])  # (c, m)
+            num, den, cnt = self._top_k_sums(self._sim[targets[sel][:, None], idx], vals)
+            out[sel] = self._finish(num, den, cnt, targets[sel], others[sel])
+        return out
+
+    # ---- the Recommender API -------------------------------------------------------------------
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        if users.shape != items.shape:
+            raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
+        flat_u, flat_i = users.ravel(), items.ravel()
+        if self.user_based:
+            return self._pairs(flat_u, flat_i).reshape(users.shape)
+        return self._pairs(flat_i, flat_u).reshape(users.shape)
 
     def score_users(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
@@ -282,11 +387,11 @@ class ItemKNN(_KNN):
     """Item-based KNNWithMeans (Surprise) with RecLab's shrunk cosine; see the module docstring.
 
     Args: as :class:`UserKNN`, with items as targets (the prediction of (u, i) averages u's
-    centred ratings of the items most similar to i, around the mean of i).
+    centred ratings of the k items most similar to i among those u rated, around i's mean).
     """
 
     name = "item_knn"
     user_based = False
 
 
-__all__ = ["ItemKNN", "UserKNN"]
+__all__ = ["ItemKNN", "UserKNN", "training_arrays"]
