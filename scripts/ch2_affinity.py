@@ -1,4 +1,4 @@
-"""Rule ch2_affinity: per-trial mean topic affinities after the TopPop runs (Figure 2.7 data)."""
+"""Rule ch2_affinity: per-trial mean topic affinities after the Figure 2.7 recommender's runs."""
 
 import pandas as pd
 
@@ -7,7 +7,7 @@ from recdyn.logs import setup_logging
 from recdyn.sim.experiment import trial_affinity
 
 setup_logging(snakemake.log[0])
-online = pd.read_parquet(snakemake.input[0])
-table = trial_affinity(online[online["recommender"] == snakemake.params.recommender])
+online = pd.concat([pd.read_parquet(path) for path in snakemake.input], ignore_index=True)
+table = trial_affinity(online)
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_parquet(tmp, index=False)

@@ -1,12 +1,12 @@
 """Rule ch2_online: one environment x one recommender x a chunk of online trials (section 2.6)."""
 
-from recdyn.io import atomic_path
+from recdyn.io import atomic_path, read_json
 from recdyn.logs import setup_logging
 from recdyn.sim.experiment import online_job
 
 setup_logging(snakemake.log[0])
 table = online_job(snakemake.wildcards.env, snakemake.params.env_params, snakemake.wildcards.recommender,
-                   snakemake.params.recommender_params, snakemake.params.seeds, snakemake.params.total_ratings,
+                   read_json(snakemake.input.selection)["params"], snakemake.params.seeds, snakemake.params.total_ratings,
                    snakemake.input.get("model"))
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_parquet(tmp, index=False)

@@ -5,6 +5,7 @@ import time
 from recdyn.data.registry import get_spec
 from recdyn.data import fetch
 from recdyn import run_summary
+from recdyn.fit.grid import grid_chunks
 from recdyn.sim.experiment import trial_chunks, trial_seeds
 
 RUN_STARTED = time.time()
@@ -61,7 +62,14 @@ def manifest(dataset: str) -> str:
 CH2 = config["ch2"]
 CH2_ENVS = list(CH2["envs"])
 CH2_RECOMMENDERS = list(CH2["recommenders"])
+CH2_ONLINE = list(CH2["online_recommenders"])
+if set(CH2_ONLINE) - set(CH2_RECOMMENDERS):
+    raise SystemExit(f"recdyn: ch2.online_recommenders {sorted(set(CH2_ONLINE) - set(CH2_RECOMMENDERS))} "
+                     f"are not in ch2.recommenders (which defines their grids)")
 CH2_CHUNKS = trial_chunks(CH2["trials"], CH2["trials_per_job"])
+CH2_TUNE_CHUNKS = {
+    name: grid_chunks(spec["grid"], CH2["tuning"]["points_per_job"]) for name, spec in CH2["recommenders"].items()
+}
 ML100K_MODEL = "results/ch2/ml100k_env/env_params.npz"
 
 
@@ -74,6 +82,15 @@ def ch2_online_chunks(wildcards) -> list[str]:
     return expand(
         "results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
         env=wildcards.env,
-        recommender=CH2_RECOMMENDERS,
+        recommender=CH2_ONLINE,
         chunk=range(len(CH2_CHUNKS)),
+    )
+
+
+def ch2_tune_chunks(wildcards) -> list[str]:
+    return expand(
+        "results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
+        env=wildcards.env,
+        recommender=wildcards.recommender,
+        chunk=range(len(CH2_TUNE_CHUNKS[wildcards.recommender])),
     )

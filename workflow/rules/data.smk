@@ -1,5 +1,10 @@
 """Data layer: acquire (stage, download or synthesize), validate into tidy tables, summarize, plot."""
 
+
+localrules:
+    summarize_dataset,
+    fig_data_overview,
+
 rule acquire_dataset:
     """Real files (staged in data/raw, or downloaded) or a synthetic stand-in, per data.<dataset>.source."""
     output:

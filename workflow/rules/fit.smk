@@ -2,14 +2,18 @@
 preset's grid, one job per method and chunk of grid points, then selection and the final fit whose
 biases and factors parameterise the ml-100k simulated environment."""
 
-from recdyn.fit.grid import grid_chunks
-
 FIT = config["fit"]["ml100k"]
 FIT_DIR = "results/ch2/ml100k_env"
 CV_CHUNKS = {
     method: grid_chunks(method_grid, FIT["points_per_job"])
     for method, method_grid in FIT["methods"].items()
 }
+
+
+localrules:
+    tab_ml100k_fit,
+
+
 CV_JOBS = [
     f"{FIT_DIR}/cv/{method}_{index}.parquet"
     for method, chunks in CV_CHUNKS.items()

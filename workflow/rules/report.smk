@@ -2,7 +2,12 @@
 
 DATA_FIGURES = [f"figures/data/overview_{dataset}.{ext}" for dataset in DATASETS for ext in ("pdf", "png")]
 DATA_TABLES = ["figures/data/tab_ml100k_fit.csv", "figures/data/tab_ml100k_fit.md"]
-CH2_FIGURES = ["figures/ch2/fig_2_7.pdf", "figures/ch2/fig_2_7.png"]
+CH2_FIGURES = [
+    "figures/ch2/fig_2_7.pdf",
+    "figures/ch2/fig_2_7.png",
+    "figures/ch2/table_recommenders.csv",
+    "figures/ch2/table_recommenders.md",
+]
 CH2_RESULTS = [
     *expand("results/ch2/online/{env}.parquet", env=CH2_ENVS),
     *expand("results/ch2/offline/{env}/uniform.parquet", env=CH2_ENVS),
@@ -26,6 +31,7 @@ localrules:
     ch4,
     ch5,
     claims,
+    claims_data,
     report,
 
 

@@ -23,6 +23,9 @@ REGISTRY: dict[str, str | Callable[..., Recommender]] = {
     "user_knn": "recdyn.recommenders.knn:UserKNN",
     "item_knn": "recdyn.recommenders.knn:ItemKNN",
     "ease": "recdyn.recommenders.ease:EASE",
+    "sgd-mf": "recdyn.recommenders.libfm:SGDMF",
+    "bayes-mf": "recdyn.recommenders.libfm:BayesMF",
+    "llorma": "recdyn.recommenders.llorma:LLORMA",
 }
 
 

@@ -129,8 +129,8 @@ def params_of(row: pd.Series | Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def select_best(table: pd.DataFrame, criterion: str = "rmse") -> dict[str, Any]:
-    """Hyperparameters of the best row: lowest mean ``rmse`` or highest mean ``ndcg``.
+def best_row(table: pd.DataFrame, criterion: str = "rmse") -> pd.Series:
+    """The best row of a grid table: lowest mean ``rmse`` or highest mean ``ndcg``.
 
     Rows with a NaN criterion are ignored; ties go to the first row in table order. Raises
     KeyError if the criterion's column is missing, ValueError if every value is NaN (e.g.
@@ -145,8 +145,12 @@ def select_best(table: pd.DataFrame, criterion: str = "rmse") -> dict[str, Any]:
     if np.isnan(values).all():
         raise ValueError(f"every {column!r} value is NaN; is this a recommender without rating "
                          f"predictions? select with another criterion")
-    position = int(np.nanargmax(values) if larger_is_better else np.nanargmin(values))
-    return params_of(table.iloc[position])
+    return table.iloc[int(np.nanargmax(values) if larger_is_better else np.nanargmin(values))]
+
+
+def select_best(table: pd.DataFrame, criterion: str = "rmse") -> dict[str, Any]:
+    """Hyperparameters of :func:`best_row`."""
+    return params_of(best_row(table, criterion))
 
 
 def select_by_rmse(table: pd.DataFrame, criterion: str = "rmse") -> dict[str, Any]:

@@ -1,0 +1,17 @@
+"""Rule ch2_tune: 5-fold CV of a chunk of grid points on an environment's offline dataset."""
+
+import pandas as pd
+
+from recdyn.io import atomic_path
+from recdyn.logs import setup_logging
+from recdyn.sim.experiment import build_env
+from recdyn.sim.tuning import offline_ratings, tune_points
+
+setup_logging(snakemake.log[0])
+env = build_env(snakemake.wildcards.env, snakemake.params.env_params, snakemake.input.get("model"))
+env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)
+data = offline_ratings(pd.read_parquet(snakemake.input.offline), env)
+table = tune_points(snakemake.wildcards.recommender, snakemake.params.points, data, env=env,
+                    folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
+with atomic_path(snakemake.output[0]) as tmp:
+    table.to_parquet(tmp, index=False)

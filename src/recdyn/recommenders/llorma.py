@@ -1,0 +1,418 @@
+"""LLORMA: local low-rank matrix approximation (thesis section 2.4; Lee et al., ICML 2013 and
+JMLR 17(15) 2016), the "Global LLORMA" variant that RecLab adapted from LLORMA-tensorflow.
+
+The thesis: "LLORMA approximates the rating matrix as a weighted sum of low-rank matrices. We adapt
+a publicly available implementation" (https://github.com/JoonyoungYi/LLORMA-tensorflow, whose
+``llorma_g`` package RecLab vendored as ``reclab/recommenders/llorma/llorma_lib/llorma_g.py``).
+
+Model
+-----
+``T`` anchor points ``(a_t, b_t)`` (observed training pairs) each carry a rank-``r`` local model
+``P_t Q_t^T``. With user and item kernels ``K_u``, ``K_i`` the weight of anchor ``t`` at pair
+``(u, i)`` is ``w_t(u, i) = K_u(a_t, u) * K_i(b_t, i)`` (product kernel) and the prediction is the
+kernel-weighted average of the local predictions::
+
+    r_hat(u, i) = sum_t w_t(u, i) <P_t[u], Q_t[i]> / sum_t w_t(u, i).
+
+Global LLORMA (the JMLR 2016 paper's global variant; TF ``llorma_g/model.py::init_models``) trains
+all local models jointly on the squared error of this combined prediction plus
+``reg * sum_t (|P_t|^2 + |Q_t|^2)``. (Parallel LLORMA, the ICML 2013 variant, fits each local model
+separately on kernel-weighted errors; ``llorma_p`` in TF. The thesis' RecLab used ``llorma_g``.)
+
+Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflow ``llorma_g``,
+"RecLab" = ``reclab/recommenders/llorma`` and its experiment scripts)
+-----------------------------------------------------------------------------------------------
+* **Pre-training** (the global factorisation whose embeddings define distances): TF/RecLab's
+  ``pre_train``: an unbiased rank-``pre_rank`` factorisation ``r ~ <p_u, q_i>`` minimising
+  ``sum (r - <p_u, q_i>)^2 + pre_reg (|P|^2 + |Q|^2)`` (sums, not means) by full-batch gradient
+  descent with momentum 0.9 (``tf.train.MomentumOptimizer``: ``acc = 0.9 acc + grad;
+  x -= lr acc``, one accumulator per matrix), ``pre_iters`` iterations each of which updates ``P``
+  and then ``Q`` (with the new ``P``). Fixed number of iterations as in RecLab (TF's own
+  pre-trainer early-stopped on a validation set, which a recommender retrained every step does
+  not have). The papers take distances between the rows of a global factorisation; this one has
+  no biases, so the global mean is carried by a direction shared by all factors, which keeps the
+  angles between users (items) smaller than zero-mean factors would.
+* **Initialisation** (pre-training and local models): TF's ``init_latent_mat``: truncated normal
+  (redrawn beyond 2 standard deviations, like ``tf.truncated_normal``) with mean
+  ``sqrt(mu / r)`` and standard deviation ``sqrt((sqrt(mu^2 + sd^2) - mu) / r)``, ``mu``/``sd``
+  the mean/standard deviation of the training ratings, so every initial local prediction is about
+  ``mu``. Drawn from ``numpy.random.default_rng`` streams spawned from ``seed``.
+* **Distances**: TF ``llorma_g/anchor.py::_get_distance_matrix`` (the papers' arccos distance):
+  ``d(x, y) = arccos(<x, y> / (|x| |y|))`` between pre-trained factor rows (cosine clipped to
+  [-1, 1]; a zero row counts as orthogonal to everything).
+* **Kernel**: TF ``_get_k_from_distance`` (the papers' Epanechnikov kernel, whose constant 3/4
+  cancels in the normalised average): ``K_h(d) = (1 - d^2) * 1[d < h]``, one kernel on users and one
+  on items, multiplied; default bandwidth ``h = 0.8``, the value TF hard-codes
+  (``m[d < 0.8] = 1``). Note the TF form is not rescaled by ``h``: weights inside the support lie
+  in ``(1 - h^2, 1]``. The factor is floored at 0 so that a bandwidth
+  above 1 cannot produce negative weights (TF would multiply two negative factors into a positive
+  weight); for ``h <= 1`` this is exactly TF's kernel. NOTE: RecLab's vendored copy replaced this
+  kernel (``anchor.py::_get_rbf_k``, commit "Changed kernel type", 2020-05; still the default on
+  its ``experiments`` branch) by ``exp(-chord distance)`` between normalised factors, scaled by
+  the outer product of the factor norms, centred and divided by the square root of its diagonal,
+  then clipped to [0, 1] (a negative diagonal gives NaN, which became weight 0). We follow the
+  papers and the implementation the thesis cites instead.
+* **Anchors**: TF/RecLab ``_init_anchor_points``: training pairs drawn uniformly at random without
+  repetition, rejecting a candidate whose total kernel weight over the training pairs is below 1.
+  Candidates are scanned in the order of one seeded permutation; duplicate (user, item) anchors are
+  skipped. If fewer than ``n_anchors`` candidates pass (tiny data), the remaining anchors are the
+  next candidates of the permutation (logged). ``n_anchors`` is capped at the number of distinct
+  training pairs (RecLab capped it at the number of ratings).
+* **Local training**: TF/RecLab: plain minibatch gradient descent (``GradientDescentOptimizer``) of
+  the *summed* squared error of each batch plus the full regulariser ``reg * sum_t (|P_t|^2 +
+  |Q_t|^2)`` at every step (so every factor row decays by ``1 - 2 lr reg`` per step), one
+  simultaneous update of all local models per batch, ``epochs`` passes over the data in batches of
+  ``batch_size``. TF walked the data in storage order every epoch; here each epoch uses a fresh
+  seeded permutation. Training pairs whose kernel weights are all zero carry no gradient in TF
+  (they predict a constant) and are left out of the batches here. Implemented in torch (CPU,
+  float64) vectorised over anchors: the factors are stored as ``(n, T*r)`` rows; a step gathers the
+  batch rows, forms all ``T`` local predictions at once and scatters the gradients back with
+  ``index_add_`` (deterministic on the CPU). The per-step decay is applied through a scalar factor
+  (renormalised when it gets small), which is exact up to rounding and avoids touching every row
+  at every step.
+* **Zero total weight** (a pair no anchor's kernel reaches): TF/RecLab predicted the constant 3;
+  here the pair falls back to the pre-trained global model ``<p_u, q_i>`` (a rating-scale
+  prediction trained on the same data, and not tied to a 1-5 scale). This is not a corner case:
+  with the defaults on a planted rank-5 943 x 1682 problem, 34% of 100,000 (53% of 200,000)
+  training pairs had no kernel weight, and so had about a quarter of all cells.
+* **Hyperparameter defaults**: RecLab's tuned topics-environment values
+  (``experiments/experiment_scripts/llorma_optimal_params.py::OPT_TOPICS``, branch
+  ``experiments``): 10 anchors, pre-rank 10, pre-learning-rate 3e-4, pre-regularisation 0.01, 70
+  pre-training steps, rank 20, learning rate 0.02, regularisation 1e-4, 50 epochs, batch size
+  1000; bandwidth 0.8 from TF. (DESIGN.md section 4: "LLORMA 10 anchors, rank 20".)
+* Predictions are not clipped (neither TF nor RecLab clipped).
+
+``num_threads`` (not a hyperparameter): torch intra-op threads during fit (default 1: the
+operations are small and the online protocol runs many jobs side by side; None leaves torch's
+setting alone). ``train_rmse_`` holds the running training RMSE of each epoch (over the batches,
+before each update, like TF's ``batch_rmses``) for diagnostics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+
+from recdyn.ratings import Ratings
+from recdyn.recommenders.base import Recommender
+
+log = logging.getLogger(__name__)
+
+#: Candidate anchors whose kernel mass is computed at once.
+_ANCHOR_CHUNK = 64
+#: Renormalise the running decay factor of the local factors below this value.
+_MIN_SCALE = 1e-3
+#: Users per block when scoring densely.
+_SCORE_BLOCK = 512
+
+
+def _truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], mean: float,
+                      std: float) -> np.ndarray:
+    """Normal(mean, std) draws, redrawn while beyond 2 standard deviations (tf.truncated_normal)."""
+    z = rng.standard_normal(shape)
+    bad = np.abs(z) > 2.0
+    while bad.any():
+        z[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(z) > 2.0
+    return mean + std * z
+
+
+def _init_factors(rng: np.random.Generator, n: int, rank: int, mu: float, sd: float) -> np.ndarray:
+    """TF's ``init_latent_mat``: every initial dot product is about ``mu``."""
+    mean = math.sqrt(max(mu, 0.0) / rank)
+    std = math.sqrt(max(math.sqrt(mu * mu + sd * sd) - mu, 0.0) / rank)
+    return _truncated_normal(rng, (n, rank), mean, std)
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def epanechnikov(cos: np.ndarray, bandwidth: float) -> np.ndarray:
+    """Kernel weights ``max(0, 1 - d^2) * 1[d < h]`` of arccos distances ``d = arccos(cos)``."""
+    d = np.arccos(np.clip(cos, -1.0, 1.0))
+    return np.where(d < bandwidth, np.maximum(1.0 - d * d, 0.0), 0.0)
+
+
+class LLORMA(Recommender):
+    """Global LLORMA: kernel-weighted average of ``n_anchors`` jointly trained rank-``rank`` models.
+
+    Args:
+        n_anchors: number of anchor points / local models.
+        rank: rank of each local model.
+        bandwidth: Epanechnikov bandwidth ``h`` on the arccos distance (both kernels).
+        lr: learning rate of the local models (minibatch gradient descent on summed losses).
+        reg: L2 regularisation of the local factors.
+        epochs: passes over the training data.
+        batch_size: ratings per minibatch.
+        pre_rank, pre_lr, pre_reg, pre_iters: the global pre-training factorisation (rank,
+            momentum learning rate, L2 regularisation, iterations).
+        seed: seed of every random draw (initialisations, anchors, batch order).
+        num_threads: torch intra-op threads during fit (not a hyperparameter; None: unchanged).
+    """
+
+    name = "llorma"
+
+    def __init__(self, *, n_anchors: int = 10, rank: int = 20, bandwidth: float = 0.8,
+                 lr: float = 0.02, reg: float = 1e-4, epochs: int = 50, batch_size: int = 1000,
+                 pre_rank: int = 10, pre_lr: float = 3e-4, pre_reg: float = 0.01,
+                 pre_iters: int = 70, seed: int = 0, num_threads: int | None = 1) -> None:
+        checks = {
+            "n_anchors": int(n_anchors) >= 1, "rank": int(rank) >= 1,
+            "bandwidth": 0 < float(bandwidth) <= math.pi, "lr": float(lr) > 0,
+            "reg": float(reg) >= 0, "epochs": int(epochs) >= 0, "batch_size": int(batch_size) >= 1,
+            "pre_rank": int(pre_rank) >= 1, "pre_lr": float(pre_lr) > 0,
+            "pre_reg": float(pre_reg) >= 0, "pre_iters": int(pre_iters) >= 0,
+        }
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"LLORMA: invalid hyperparameter(s) {bad}")
+        if num_threads is not None and int(num_threads) < 1:
+            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+        super().__init__(seed=seed, n_anchors=int(n_anchors), rank=int(rank),
+                         bandwidth=float(bandwidth), lr=float(lr), reg=float(reg),
+                         epochs=int(epochs), batch_size=int(batch_size), pre_rank=int(pre_rank),
+                         pre_lr=float(pre_lr), pre_reg=float(pre_reg), pre_iters=int(pre_iters))
+        self.num_threads = None if num_threads is None else int(num_threads)
+        self.train_rmse_: list[float] = []
+        self.anchors_: np.ndarray | None = None  # (T, 2) user, item
+        self._global_p: np.ndarray | None = None
+        self._global_q: np.ndarray | None = None
+        self._ku: np.ndarray | None = None  # (T, n_users) user kernel rows of the anchors
+        self._ki: np.ndarray | None = None  # (T, n_items)
+        self._p: np.ndarray | None = None  # (n_users, T, r)
+        self._q: np.ndarray | None = None  # (n_items, T, r)
+        self._item_block: np.ndarray | None = None  # (n_items, T*r): K_i-weighted item factors
+
+    # ---- fit --------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _threads(self) -> Iterator[None]:
+        import torch
+
+        old = torch.get_num_threads()
+        try:
+            if self.num_threads is not None:
+                torch.set_num_threads(self.num_threads)
+            yield
+        finally:
+            if self.num_threads is not None:
+                torch.set_num_threads(old)
+
+    def _fit(self, data: Ratings) -> None:
+        if len(data) == 0:
+            raise ValueError("LLORMA: cannot fit on an empty dataset")
+        hp = self.hyperparameters
+        users = np.asarray(data.users, dtype=np.int64)
+        items = np.asarray(data.items, dtype=np.int64)
+        ratings = np.asarray(data.ratings, dtype=np.float64)
+        if not np.all(np.isfinite(ratings)):
+            raise ValueError("LLORMA: ratings contain NaN or inf")
+        n_users, n_items = int(data.n_users), int(data.n_items)
+        start = time.perf_counter()
+        streams = np.random.SeedSequence(self.seed).spawn(4)
+        rng_pre, rng_anchor, rng_init, rng_batch = (np.random.default_rng(s) for s in streams)
+        mu, sd = float(ratings.mean()), float(ratings.std())
+
+        # 1. Global pre-training (unbiased MF, momentum GD, alternating P then Q).
+        gp, gq = self._pretrain(users, items, ratings, n_users, n_items, mu, sd, rng_pre)
+        self._global_p, self._global_q = gp, gq
+
+        # 2. Anchors and their kernel rows.
+        pn, qn = _normalise_rows(gp), _normalise_rows(gq)
+        anchors = self._choose_anchors(users, items, n_users, n_items, pn, qn, rng_anchor)
+        h = hp["bandwidth"]
+        self.anchors_ = anchors
+        self._ku = epanechnikov(pn[anchors[:, 0]] @ pn.T, h)
+        self._ki = epanechnikov(qn[anchors[:, 1]] @ qn.T, h)
+
+        # 3. Normalised training weights; pairs without any weight are not trained on.
+        w = (self._ku[:, users] * self._ki[:, items]).T  # (n, T)
+        total = w.sum(axis=1)
+        keep = total > 0
+        w = w[keep] / total[keep, None]
+        n_anchor, rank = anchors.shape[0], hp["rank"]
+
+        # 4. Local models, trained jointly.
+        p = np.stack([_init_factors(rng_init, n_users, rank, mu, sd)
+                      for _ in range(n_anchor)], axis=1)
+        q = np.stack([_init_factors(rng_init, n_items, rank, mu, sd)
+                      for _ in range(n_anchor)], axis=1)
+        self.train_rmse_ = []
+        if keep.any() and hp["epochs"] > 0:
+            p, q = self._train_local(users[keep], items[keep], ratings[keep], w, p, q, rng_batch)
+        self._p, self._q = p, q
+        self._item_block = (self._ki.T[:, :, None] * q).reshape(n_items, n_anchor * rank)
+        log.info("LLORMA: %d ratings, %d users x %d items, %d anchors, rank %d, %d epochs; %d "
+                 "training pairs without kernel weight; final epoch RMSE %s; %.2f s", len(ratings),
+                 n_users, n_items, n_anchor, rank, hp["epochs"], int((~keep).sum()),
+                 f"{self.train_rmse_[-1]:.4f}" if self.train_rmse_ else "n/a",
+                 time.perf_counter() - start)
+
+    def _pretrain(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_users: int,
+                  n_items: int, mu: float, sd: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        hp = self.hyperparameters
+        rank, lr, reg = hp["pre_rank"], hp["pre_lr"], hp["pre_reg"]
+        p = _init_factors(rng, n_users, rank, mu, sd)
+        q = _init_factors(rng, n_items, rank, mu, sd)
+        # Residual matrix with a fixed sparsity pattern (CSR sorted by user, then item).
+        order = np.lexsort((items, users))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=n_users))])
+        resid = sp.csr_array((np.zeros(len(order)), items[order], indptr), shape=(n_users, n_items))
+        u_o, i_o, r_o = users[order], items[order], ratings[order]
+        acc_p = np.zeros_like(p)
+        acc_q = np.zeros_like(q)
+        for _ in range(hp["pre_iters"]):
+            # loss = sum (<p_u, q_i> - r)^2 + reg (|P|^2 + |Q|^2); TF steps P, then Q.
+            resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
+            acc_p *= 0.9
+            acc_p += 2.0 * (resid @ q) + 2.0 * reg * p
+            p -= lr * acc_p
+            resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
+            acc_q *= 0.9
+            acc_q += 2.0 * (resid.T @ p) + 2.0 * reg * q
+            q -= lr * acc_q
+        if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
+            raise FloatingPointError("LLORMA: pre-training diverged (lower pre_lr)")
+        return p, q
+
+    def _choose_anchors(self, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
+                        pn: np.ndarray, qn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        h = self.hyperparameters["bandwidth"]
+        n_anchor = self.hyperparameters["n_anchors"]
+        counts = sp.csr_array((np.ones(len(users)), (users, items)), shape=(n_users, n_items))
+        counts_t = counts.T.tocsr()
+        chosen: list[int] = []
+        seen: set[tuple[int, int]] = set()
+        skipped: list[int] = []
+        perm = rng.permutation(len(users))
+        for start in range(0, perm.size, _ANCHOR_CHUNK):
+            cand = perm[start:start + _ANCHOR_CHUNK]
+            ku = epanechnikov(pn[users[cand]] @ pn.T, h)  # (C, n_users)
+            ki = epanechnikov(qn[items[cand]] @ qn.T, h)  # (C, n_items)
+            # mass_c = sum over training ratings of K_u(a_c, u) K_i(b_c, i)
+            mass = np.einsum("ci,ci->c", (counts_t @ ku.T).T, ki)
+            for c, m in zip(cand, mass):
+                key = (int(users[c]), int(items[c]))
+                if key in seen:
+                    continue
+                if m >= 1.0:
+                    chosen.append(int(c))
+                    seen.add(key)
+                else:
+                    skipped.append(int(c))
+                if len(chosen) == n_anchor:
+                    break
+            if len(chosen) == n_anchor:
+                break
+        passing = len(chosen)
+        if passing < n_anchor:
+            for c in skipped:
+                key = (int(users[c]), int(items[c]))
+                if key not in seen:
+                    chosen.append(c)
+                    seen.add(key)
+                if len(chosen) == n_anchor:
+                    break
+            log.warning("LLORMA: only %d of %d anchors have kernel mass >= 1; using %d anchors",
+                        passing, n_anchor, len(chosen))
+        idx = np.asarray(chosen, dtype=np.int64)
+        return np.stack([users[idx], items[idx]], axis=1)
+
+    def _train_local(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray,
+                     weights: np.ndarray, p: np.ndarray, q: np.ndarray,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        hp = self.hyperparameters
+        lr, reg, batch = hp["lr"], hp["reg"], hp["batch_size"]
+        n_users, n_anchor, rank = p.shape
+        n_items = q.shape[0]
+        width = n_anchor * rank
+        decay = 1.0 - 2.0 * lr * reg
+        if decay <= 0:
+            raise ValueError(f"LLORMA: lr * reg too large (1 - 2 lr reg = {decay} <= 0)")
+        with self._threads(), torch.no_grad():
+            # Actual factors = scale * (tp, tq); both matrices decay alike.
+            tp = torch.from_numpy(p.reshape(n_users, width).copy())
+            tq = torch.from_numpy(q.reshape(n_items, width).copy())
+            tu = torch.from_numpy(users)
+            ti = torch.from_numpy(items)
+            tr = torch.from_numpy(ratings)
+            tw = torch.from_numpy(np.ascontiguousarray(weights))
+            scale = 1.0
+            n = ratings.size
+            for _ in range(hp["epochs"]):
+                perm = torch.from_numpy(rng.permutation(n))
+                eu, ei, er = tu[perm], ti[perm], tr[perm]  # this epoch's order, contiguous
+                ew = tw.index_select(0, perm)
+                sse = 0.0
+                for start in range(0, n, batch):
+                    stop = min(start + batch, n)
+                    ub, ib, wb = eu[start:stop], ei[start:stop], ew[start:stop]
+                    pu = tp.index_select(0, ub)
+                    qi = tq.index_select(0, ib)
+                    b = stop - start
+                    local = (pu * qi).view(b, n_anchor, rank).sum(-1) * (scale * scale)
+                    err = (wb * local).sum(1) - er[start:stop]
+                    sse += float(err.dot(err))
+                    g = ((2.0 * err)[:, None] * wb)[:, :, None]  # d loss / d local, (b, T, 1)
+                    # Actual update: P <- decay * P - lr * g * Q (gradients at the old values).
+                    # Stored: scale' = decay * scale and P~ <- P~ - (lr / decay) * g * Q~.
+                    scale *= decay
+                    grad_p = (g * qi.view(b, n_anchor, rank)).view(b, width)
+                    grad_q = (g * pu.view(b, n_anchor, rank)).view(b, width)
+                    tp.index_add_(0, ub, grad_p, alpha=-lr / decay)
+                    tq.index_add_(0, ib, grad_q, alpha=-lr / decay)
+                    if scale < _MIN_SCALE:
+                        tp.mul_(scale)
+                        tq.mul_(scale)
+                        scale = 1.0
+                self.train_rmse_.append(math.sqrt(sse / n))
+            tp.mul_(scale)
+            tq.mul_(scale)
+            p = tp.numpy().reshape(n_users, n_anchor, rank).copy()
+            q = tq.numpy().reshape(n_items, n_anchor, rank).copy()
+        if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
+            raise FloatingPointError("LLORMA: local training diverged (lower lr)")
+        return p, q
+
+    # ---- prediction -------------------------------------------------------------------------
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        if users.shape != items.shape:
+            raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
+        u, i = users.ravel(), items.ravel()
+        w = self._ku[:, u].T * self._ki[:, i].T  # (n, T)
+        local = np.einsum("ntr,ntr->nt", self._p[u], self._q[i])
+        num = np.einsum("nt,nt->n", w, local)
+        den = w.sum(axis=1)
+        out = np.einsum("nk,nk->n", self._global_p[u], self._global_q[i])
+        has = den > 0
+        out[has] = num[has] / den[has]
+        return out.reshape(users.shape)
+
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        n_anchor, rank = self._p.shape[1], self._p.shape[2]
+        out = np.empty((users.size, self.n_items), dtype=np.float64)
+        for start in range(0, users.size, _SCORE_BLOCK):
+            u = users[start:start + _SCORE_BLOCK]
+            ku = self._ku[:, u].T  # (B, T)
+            left = (ku[:, :, None] * self._p[u]).reshape(u.size, n_anchor * rank)
+            num = left @ self._item_block.T
+            den = ku @ self._ki
+            block = self._global_p[u] @ self._global_q.T
+            np.divide(num, den, out=block, where=den > 0)
+            out[start:start + u.size] = block
+        return out

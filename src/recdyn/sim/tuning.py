@@ -1,0 +1,61 @@
+"""Tuning of chapter 2's recommenders (sections 2.5, 2.6 step 2): 5-fold grid search on an environment's
+offline dataset, minimising mean RMSE (highest nDCG@k for recommenders without rating predictions,
+i.e. EASE), one cluster job per chunk of grid points; the selection is written once and read by every
+online run ("we do not re-tune hyperparameters")."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from recdyn.envs import Environment
+from recdyn.ratings import Ratings
+from recdyn.recommenders import make_recommender, recommender_class
+from recdyn.sim.offline import best_row, grid_search, params_of, selection_criterion
+
+log = logging.getLogger(__name__)
+
+
+def offline_ratings(table: pd.DataFrame, env: Environment) -> Ratings:
+    """The offline dataset table (columns user, item, rating) as :class:`Ratings` of ``env``'s shape."""
+    return Ratings(table["user"].to_numpy(), table["item"].to_numpy(), table["rating"].to_numpy(dtype=float),
+                   env.n_users, env.n_items)
+
+
+def tune_points(recommender: str, points: Sequence[Mapping[str, Any]], data: Ratings, *, env: Environment,
+                folds: int, seed: int, k: int) -> pd.DataFrame:
+    """Cross-validated RMSE and nDCG@k of grid points of one recommender on one offline dataset.
+
+    The Oracle reads the environment's true ratings: ``env`` must be in the state that generated
+    ``data`` (reset with the same seed)."""
+    extra = {"env": env} if recommender == "oracle" else {}
+    factory = functools.partial(make_recommender, recommender, seed=seed, **extra)
+    table = grid_search(factory, [dict(p) for p in points], data, folds=folds, seed=seed, k=k)
+    log.info("%s: %d grid points, best RMSE %.4f, best nDCG@%d %.4f", recommender, len(table),
+             table["rmse"].min(), k, table["ndcg"].max())
+    return table
+
+
+def select(recommender: str, table: pd.DataFrame) -> dict[str, Any]:
+    """The selected hyperparameters with their CV metrics (criterion by the recommender's kind)."""
+    criterion = selection_criterion(recommender_class(recommender))
+    row = best_row(table, criterion)
+    return {"recommender": recommender, "criterion": criterion, "params": params_of(row),
+            "rmse": float(row["rmse"]), "ndcg": float(row["ndcg"]), "fit_seconds": float(row["fit_seconds"]),
+            "folds": int(row["folds"]), "k": int(row["k"]), "grid_points": int(len(table))}
+
+
+def selection_table(selections: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per environment and recommender: tuned hyperparameters (as ``name=value`` text),
+    selection criterion, 5-fold RMSE and nDCG@k, mean fit seconds, grid size."""
+    rows = [{
+        "env": s["env"], "recommender": s["recommender"],
+        "hyperparameters": ", ".join(f"{k}={v}" for k, v in sorted(s["params"].items())) or "-",
+        "selected_by": s["criterion"], "rmse": s["rmse"], f"ndcg@{s['k']}": s["ndcg"],
+        "fit_seconds": s["fit_seconds"], "grid_points": s["grid_points"],
+    } for s in selections]
+    return pd.DataFrame(rows).sort_values(["env", "recommender"], kind="stable").reset_index(drop=True)

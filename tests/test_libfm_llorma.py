@@ -1,0 +1,193 @@
+"""SGD MF, Bayes MF (libFM through wpyfm) and LLORMA on planted low-rank problems."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recdyn.ratings import Ratings
+from recdyn.recommenders.baselines import TopPop
+from recdyn.recommenders.libfm import SGDMF, BayesMF
+from recdyn.recommenders.llorma import LLORMA
+
+SIGMA = 0.5
+N_USERS, N_ITEMS, RANK = 200, 300, 3
+N_TRAIN, N_TEST = 15_000, 2_000
+
+# Small settings that keep the module fast (the defaults are RecLab's tuned values).
+SGD_HP = dict(dim=5, num_iter=100, init_stdev=0.1, reg=0.05, lr=0.01)
+MCMC_HP = dict(dim=5, num_iter=60, init_stdev=0.5)
+LLORMA_HP = dict(n_anchors=8, rank=3, epochs=15, batch_size=500, lr=0.01, reg=1e-3,
+                 pre_rank=5, pre_reg=10.0, pre_iters=100)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Rank-3 biased matrix plus N(0, SIGMA^2) noise: training and held-out ratings, and truth."""
+    rng = np.random.default_rng(2024)
+    p = rng.normal(0.0, 0.6, (N_USERS, RANK))
+    q = rng.normal(0.0, 0.6, (N_ITEMS, RANK))
+    bu = rng.normal(0.0, 0.3, N_USERS)
+    bi = rng.normal(0.0, 0.5, N_ITEMS)
+    cells = rng.choice(N_USERS * N_ITEMS, N_TRAIN + N_TEST, replace=False)
+    u, i = cells // N_ITEMS, cells % N_ITEMS
+    truth = 3.5 + bu[u] + bi[i] + np.einsum("nk,nk->n", p[u], q[i])
+    r = truth + rng.normal(0.0, SIGMA, u.size)
+    data = Ratings(u.astype(np.int64), i.astype(np.int64), r, N_USERS, N_ITEMS)
+    train = data.subset(slice(0, N_TRAIN))
+    test = data.subset(slice(N_TRAIN, None))
+    return train, test, truth[N_TRAIN:]
+
+
+def _rmse(a, b) -> float:
+    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
+
+
+def _agree(rec, users: np.ndarray) -> None:
+    """score_users rows equal predict on the same cells."""
+    dense = rec.score_users(users)
+    assert dense.shape == (users.size, N_ITEMS)
+    pairs_u = np.repeat(users, N_ITEMS)
+    pairs_i = np.tile(np.arange(N_ITEMS), users.size)
+    np.testing.assert_allclose(rec.predict(pairs_u, pairs_i).reshape(dense.shape), dense,
+                               rtol=0, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def bayes(planted):
+    train, _, _ = planted
+    return BayesMF(**MCMC_HP, seed=3).fit(train)
+
+
+@pytest.fixture(scope="module")
+def sgd(planted):
+    train, _, _ = planted
+    return SGDMF(**SGD_HP, seed=3).fit(train)
+
+
+@pytest.fixture(scope="module")
+def llorma(planted):
+    train, _, _ = planted
+    return LLORMA(**LLORMA_HP, seed=3).fit(train)
+
+
+def test_bayes_mf_reaches_noise_level(planted, bayes):
+    _, test, truth = planted
+    pred = bayes.predict(test.users, test.items)
+    assert bayes.n_chains == 1  # one chain with exactly the held-out pairs
+    assert _rmse(pred, test.ratings) < 1.15 * SIGMA
+    assert _rmse(pred, truth) < 0.6 * SIGMA
+    # The posterior average beats the chain's last sample.
+    last = bayes.model.predict(test.users, test.items, clip=(1.0, 5.0))
+    assert _rmse(pred, truth) < _rmse(last, truth)
+
+
+def test_sgd_mf_reaches_noise_level(planted, sgd):
+    _, test, truth = planted
+    pred = sgd.predict(test.users, test.items)
+    assert _rmse(pred, test.ratings) < 1.25 * SIGMA
+    assert _rmse(pred, truth) < 0.75 * SIGMA
+
+
+def test_bayes_mf_rows_are_cached_and_consistent(planted, bayes):
+    _, test, _ = planted
+    users = np.array([5, 0, 17, 5])
+    before = bayes.n_chains
+    dense = bayes.score_users(users)
+    assert bayes.n_chains == before + 1
+    np.testing.assert_array_equal(dense[0], dense[3])
+    # The online protocol's predict of recommended cells reads the cached rows: no new chain.
+    recs = bayes.recommend(users[:3], k=2)
+    assert bayes.n_chains == before + 1
+    pred = bayes.predict(np.repeat(users[:3], 2), recs.ravel())
+    assert bayes.n_chains == before + 1
+    np.testing.assert_array_equal(pred.reshape(3, 2), np.take_along_axis(dense[:3], recs, axis=1))
+    # Libfm's sampler ignores the test set: pairs run in another chain get identical values.
+    _agree(bayes, np.array([5, 0]))
+    fresh = BayesMF(**MCMC_HP, seed=3).fit(planted[0])
+    np.testing.assert_array_equal(fresh.predict(np.array([17, 0]), np.array([3, 299])),
+                                  dense[[2, 1], [3, 299]])
+    # A refit drops the cache.
+    bayes_refit = BayesMF(**MCMC_HP, seed=3)
+    bayes_refit.fit(planted[0])
+    assert bayes_refit.n_chains == 0 and not bayes_refit._rows
+
+
+def test_bayes_mf_last_sample_mode(planted):
+    train, test, truth = planted
+    rec = BayesMF(**MCMC_HP, prediction="last", seed=3).fit(train)
+    assert rec.n_chains == 1
+    pred = rec.predict(test.users, test.items)
+    assert _rmse(pred, truth) < SIGMA
+    _agree(rec, np.array([1, 2]))
+    assert rec.n_chains == 1
+
+
+def test_predict_and_score_users_agree(sgd, llorma):
+    users = np.array([0, 7, 199, 7])
+    _agree(sgd, users)
+    _agree(llorma, users)
+
+
+def test_llorma_reduces_training_loss_and_beats_toppop(planted, llorma):
+    train, test, truth = planted
+    hist = llorma.train_rmse_
+    assert len(hist) == LLORMA_HP["epochs"]
+    assert hist[-1] < 0.8 * hist[0]
+    assert all(b <= a + 1e-9 for a, b in zip(hist[1:], hist[2:]))  # decreasing after epoch 1
+    pred = llorma.predict(test.users, test.items)
+    toppop = TopPop().fit(train).predict(test.users, test.items)
+    assert _rmse(pred, test.ratings) < 0.9 * _rmse(toppop, test.ratings)
+    assert _rmse(pred, truth) < _rmse(toppop, truth)
+    assert llorma.anchors_.shape == (LLORMA_HP["n_anchors"], 2)
+
+
+def test_llorma_falls_back_to_global_model_without_kernel_weight(planted):
+    train, test, _ = planted
+    rec = LLORMA(**{**LLORMA_HP, "bandwidth": 0.05, "epochs": 2}, seed=1).fit(train)
+    weight = (rec._ku[:, test.users] * rec._ki[:, test.items]).sum(axis=0)
+    none = weight == 0
+    assert none.any()
+    glob = np.einsum("nk,nk->n", rec._global_p[test.users], rec._global_q[test.items])
+    pred = rec.predict(test.users, test.items)
+    np.testing.assert_array_equal(pred[none], glob[none])
+    _agree(rec, np.array([0, 1]))
+
+
+def test_llorma_small_data_caps_anchors():
+    data = Ratings(np.array([0, 1, 2, 0]), np.array([0, 1, 2, 2]), np.array([1.0, 5.0, 3.0, 4.0]),
+                   3, 4)
+    rec = LLORMA(n_anchors=10, rank=2, epochs=3, pre_iters=5, seed=0).fit(data)
+    assert rec.anchors_.shape == (4, 2)
+    assert np.all(np.isfinite(rec.score_users(np.arange(3))))
+
+
+@pytest.mark.parametrize("make", [
+    lambda seed: SGDMF(**SGD_HP, seed=seed),
+    lambda seed: BayesMF(**{**MCMC_HP, "num_iter": 20}, seed=seed),
+    lambda seed: LLORMA(**{**LLORMA_HP, "epochs": 3}, seed=seed),
+], ids=["sgd-mf", "bayes-mf", "llorma"])
+def test_fits_are_deterministic(planted, make):
+    train, test, _ = planted
+    users = np.array([3, 4])
+    a = make(11).fit(train)
+    b = make(11).fit(train)
+    c = make(12).fit(train)
+    np.testing.assert_array_equal(a.score_users(users), b.score_users(users))
+    np.testing.assert_array_equal(a.predict(test.users[:50], test.items[:50]),
+                                  b.predict(test.users[:50], test.items[:50]))
+    assert not np.array_equal(a.score_users(users), c.score_users(users))
+
+
+def test_names_and_hyperparameters():
+    assert (SGDMF.name, BayesMF.name, LLORMA.name) == ("sgd-mf", "bayes-mf", "llorma")
+    assert SGDMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=1.0, reg=0.07, lr=0.01)
+    assert BayesMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=1.0)
+    hp = LLORMA().hyperparameters
+    assert (hp["n_anchors"], hp["rank"], hp["bandwidth"]) == (10, 20, 0.8)
+    with pytest.raises(ValueError):
+        BayesMF(prediction="mean")
+    with pytest.raises(ValueError):
+        LLORMA(bandwidth=0)
+    with pytest.raises(RuntimeError):
+        LLORMA().predict(np.array([0]), np.array([0]))
