@@ -26,6 +26,8 @@ REGISTRY: dict[str, str | Callable[..., Recommender]] = {
     "sgd-mf": "recdyn.recommenders.libfm:SGDMF",
     "bayes-mf": "recdyn.recommenders.libfm:BayesMF",
     "llorma": "recdyn.recommenders.llorma:LLORMA",
+    "autorec": "recdyn.recommenders.autorec:AutoRec",
+    "cfnade": "recdyn.recommenders.cfnade:CFNADE",
 }
 
 
