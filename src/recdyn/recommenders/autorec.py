@@ -282,11 +282,7 @@ class TorchRecommender(Recommender):
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Predicted ratings in [1, 5] of the pairs ``(users[j], items[j])``."""
-        self._check_fitted()
-        users = np.asarray(users, dtype=np.int64)
-        items = np.asarray(items, dtype=np.int64)
-        if users.shape != items.shape:
-            raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
+        users, items = self._fitted_pairs(users, items)
         flat_u, flat_i = users.reshape(-1), items.reshape(-1)
         out = np.empty(flat_u.size, dtype=np.float64)
         with self._session(), torch.no_grad():

@@ -69,14 +69,20 @@ class Recommender(ABC):
         if self.n_users is None:
             raise RuntimeError(f"{type(self).__name__}: call fit(data) first")
 
-    # ---- prediction ------------------------------------------------------------------------
-    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Predicted rating (score) of each pair ``(users[j], items[j])``."""
-        self._require_override()
+    def _fitted_pairs(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Check the model is fitted and return ``users``/``items`` as int64 arrays of one shape."""
+        self._check_fitted()
         users = np.asarray(users, dtype=np.int64)
         items = np.asarray(items, dtype=np.int64)
         if users.shape != items.shape:
             raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
+        return users, items
+
+    # ---- prediction ------------------------------------------------------------------------
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Predicted rating (score) of each pair ``(users[j], items[j])``."""
+        self._require_override()
+        users, items = self._fitted_pairs(users, items)
         uniq, inverse = np.unique(users, return_inverse=True)
         out = np.empty(users.shape, dtype=np.float64)
         rows_per_block = max(1, _SCORE_BLOCK_CELLS // max(self.n_items or 1, 1))

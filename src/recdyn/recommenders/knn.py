@@ -341,11 +341,7 @@ class _KNN(Recommender):
 
     # ---- the Recommender API -------------------------------------------------------------------
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        users = np.asarray(users, dtype=np.int64)
-        items = np.asarray(items, dtype=np.int64)
-        if users.shape != items.shape:
-            raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
+        users, items = self._fitted_pairs(users, items)
         flat_u, flat_i = users.ravel(), items.ravel()
         if self.user_based:
             return self._pairs(flat_u, flat_i).reshape(users.shape)

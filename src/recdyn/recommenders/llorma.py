@@ -386,11 +386,7 @@ class LLORMA(Recommender):
 
     # ---- prediction -------------------------------------------------------------------------
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        users = np.asarray(users, dtype=np.int64)
-        items = np.asarray(items, dtype=np.int64)
-        if users.shape != items.shape:
-            raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
+        users, items = self._fitted_pairs(users, items)
         u, i = users.ravel(), items.ravel()
         w = self._ku[:, u].T * self._ki[:, i].T  # (n, T)
         local = np.einsum("ntr,ntr->nt", self._p[u], self._q[i])
