@@ -3,11 +3,12 @@
 import pandas as pd
 
 from recdyn.io import atomic_path
-from recdyn.logs import setup_logging
+from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.tuning import offline_ratings, tune_points
 
 setup_logging(snakemake.log[0])
+limit_threads(snakemake.threads)
 env = build_env(snakemake.wildcards.env, snakemake.params.env_params, snakemake.input.get("model"))
 env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)
 data = offline_ratings(pd.read_parquet(snakemake.input.offline), env)

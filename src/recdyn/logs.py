@@ -1,4 +1,4 @@
-"""Logging for scripts run by Snakemake rules: progress lines go to the rule's log file and stderr."""
+"""Logging and thread limits for scripts run by Snakemake rules (progress lines go to the rule's log and stderr)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,12 @@ def setup_logging(log_file: str | Path | None = None, level: int = logging.INFO)
         handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
                         handlers=handlers, force=True)
+
+
+def limit_threads(threads: int) -> None:
+    """Keep torch within the job's ``threads`` (torch otherwise uses every core of the node)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is in the lock file
+        return
+    torch.set_num_threads(max(1, int(threads)))

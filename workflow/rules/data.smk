@@ -2,6 +2,7 @@
 
 
 localrules:
+    acquire_dataset,  # downloads run on the submit host: compute nodes often have no internet
     summarize_dataset,
     fig_data_overview,
 
@@ -59,7 +60,7 @@ rule process_lastfm:
         "logs/data/process_lastfm.log",
     threads: 1
     resources:
-        runtime=res("process")["runtime"],
+        runtime=res("process_lastfm")["runtime"],
         mem_mb=res("process_lastfm")["mem_mb"],
     conda:
         ENV
@@ -77,7 +78,7 @@ rule process_amazoncat:
         "logs/data/process_amazoncat.log",
     threads: 1
     resources:
-        runtime=res("process")["runtime"],
+        runtime=res("process_amazoncat")["runtime"],
         mem_mb=res("process_amazoncat")["mem_mb"],
     conda:
         ENV

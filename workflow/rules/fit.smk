@@ -83,8 +83,8 @@ rule fit_environment:
         "logs/fit/fit_environment.log",
     threads: 1
     resources:
-        runtime=res("fit_cv")["runtime"],
-        mem_mb=res("fit_cv")["mem_mb"],
+        runtime=res("fit_environment")["runtime"],
+        mem_mb=res("fit_environment")["mem_mb"],
     conda:
         ENV
     script:
