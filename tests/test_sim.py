@@ -323,3 +323,13 @@ def test_run_trials():
     pd.testing.assert_frame_equal(
         table[table["trial"] == 1].drop(columns=["trial", "seed", *drop]).reset_index(drop=True),
         single.drop(columns=drop))
+
+
+def test_selected_integer_hyperparameters_stay_integers():
+    import pandas as pd
+
+    from recdyn.sim.offline import select_best
+
+    table = pd.DataFrame({"param_epochs": [5, 10], "param_lr": [0.1, 0.01], "rmse": [1.0, 0.5], "ndcg": [0.1, 0.2]})
+    chosen = select_best(table, "rmse")
+    assert chosen == {"epochs": 10, "lr": 0.01} and isinstance(chosen["epochs"], int)

@@ -116,9 +116,11 @@ def _python_value(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def params_of(row: pd.Series | Mapping[str, Any]) -> dict[str, Any]:
+def params_of(row: pd.DataFrame | pd.Series | Mapping[str, Any]) -> dict[str, Any]:
     """The hyperparameters of a grid-search row (``param_`` columns, prefix stripped; NaN
     cells, i.e. parameters absent from that point, are dropped)."""
+    if isinstance(row, pd.DataFrame):  # a one-row frame keeps each column's dtype (ints stay ints)
+        row = {column: row[column].iloc[0] for column in row.columns}
     out = {}
     for column, value in dict(row).items():
         if not str(column).startswith(PARAM_PREFIX):
@@ -129,8 +131,9 @@ def params_of(row: pd.Series | Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def best_row(table: pd.DataFrame, criterion: str = "rmse") -> pd.Series:
-    """The best row of a grid table: lowest mean ``rmse`` or highest mean ``ndcg``.
+def best_row(table: pd.DataFrame, criterion: str = "rmse") -> pd.DataFrame:
+    """The best row of a grid table (as a one-row frame, so integer columns stay integers): lowest
+    mean ``rmse`` or highest mean ``ndcg``.
 
     Rows with a NaN criterion are ignored; ties go to the first row in table order. Raises
     KeyError if the criterion's column is missing, ValueError if every value is NaN (e.g.
@@ -145,7 +148,8 @@ def best_row(table: pd.DataFrame, criterion: str = "rmse") -> pd.Series:
     if np.isnan(values).all():
         raise ValueError(f"every {column!r} value is NaN; is this a recommender without rating "
                          f"predictions? select with another criterion")
-    return table.iloc[int(np.nanargmax(values) if larger_is_better else np.nanargmin(values))]
+    position = int(np.nanargmax(values) if larger_is_better else np.nanargmin(values))
+    return table.iloc[[position]]
 
 
 def select_best(table: pd.DataFrame, criterion: str = "rmse") -> dict[str, Any]:

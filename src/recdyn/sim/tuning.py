@@ -45,8 +45,9 @@ def select(recommender: str, table: pd.DataFrame) -> dict[str, Any]:
     criterion = selection_criterion(recommender_class(recommender))
     row = best_row(table, criterion)
     return {"recommender": recommender, "criterion": criterion, "params": params_of(row),
-            "rmse": float(row["rmse"]), "ndcg": float(row["ndcg"]), "fit_seconds": float(row["fit_seconds"]),
-            "folds": int(row["folds"]), "k": int(row["k"]), "grid_points": int(len(table))}
+            "rmse": float(row["rmse"].iloc[0]), "ndcg": float(row["ndcg"].iloc[0]),
+            "fit_seconds": float(row["fit_seconds"].iloc[0]), "folds": int(row["folds"].iloc[0]),
+            "k": int(row["k"].iloc[0]), "grid_points": int(len(table))}
 
 
 def selection_table(selections: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
