@@ -35,6 +35,7 @@ wildcard_constraints:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/ch2.smk"
+include: "workflow/rules/ch3.smk"
 include: "workflow/rules/report.smk"
 
 

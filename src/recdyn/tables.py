@@ -31,7 +31,7 @@ def to_markdown(table: pd.DataFrame, title: str, provenance: Mapping[str, Any], 
     if label is not None:
         lines += [f"> **{label}**", ""]
     lines += [markdown_table(table, floatfmt), ""]
-    sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items())
+    sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items()) or "simulated, no dataset"
     lines += [f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
               f"commit `{provenance['git']['commit'][:12]}`; data: {sources}.", ""]
     return "\n".join(lines)

@@ -94,3 +94,9 @@ def ch2_tune_chunks(wildcards) -> list[str]:
         recommender=wildcards.recommender,
         chunk=range(len(CH2_TUNE_CHUNKS[wildcards.recommender])),
     )
+
+
+CH3 = config["ch3"]
+CH3_ENVS = list(CH3["envs"])
+CH3_CHUNKS = trial_chunks(CH3["repetitions"], CH3["reps_per_job"])
+CH3_TABLE_CHUNKS = -(-CH3["table_3_1"]["runs"] // CH3["table_3_1"]["runs_per_job"])

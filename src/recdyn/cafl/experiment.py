@@ -1,0 +1,303 @@
+"""The experiments of thesis section 3.4 (Figures 3.2-3.4): Feedback, Uniform and CAFL learners
+on a simulated environment, with RMSE, NDCG and homogenization (Jaccard) over time.
+
+Sources: the thesis (section 3.4) is the specification; facts about how the thesis author ran it
+come from the CAFL paper's public repository (Krauth, Wang, Jordan, "Breaking Feedback Loops in
+Recommender Systems with Causal Inference", arXiv 2207.01616: ``experiment.py``, ``als.py``,
+``metrics.py``, README) and from RecLab commit 3f5a8d7 (June 2022, "Allow recommender to exclude
+specific items"), which set up the environments for it.
+
+Protocol (one learner per :func:`run_cafl` call)
+------------------------------------------------
+1. ``env.reset(seed)``; its offline ratings (if any) are the initial data of every learner, with
+   weight 1 (they are a uniform sample). The authors' environments start empty (RecLab
+   ``ml-100k-v1`` and ``beta-rank-v1``: ``num_init_ratings=0``).
+2. Test set: ``test_size`` user-item pairs drawn uniformly without replacement among the pairs
+   not rated offline (thesis: 100,000 "randomly sampled user-item pairs"; the authors sample
+   among all U x I pairs), fixed for the run and never recommended nor sampled ("User-item pairs
+   in the test set can not be recommended during the run"). It depends only on the seed, so all
+   learners of one seed share it (and the environment's hidden state and online-user sequence).
+3. The model (weighted ALS, :mod:`recdyn.cafl.wals`) is fitted on the initial data: record
+   ``step = 0``. Then ``steps`` rounds; in each, ``ratings_per_step`` ratings are collected
+   (``ratings_per_step / env.n_online`` environment steps; the authors: 1000 ratings a round, one
+   online user per environment step, 100 rounds), and the model is refitted on all the learner's
+   data at the end of the round: record ``step = r``. Within a round the model is fixed (the
+   authors' ``retrain`` flag).
+4. Each environment step, every online user receives one item (or one slate) chosen among the
+   user's *eligible* items: not in the test set, never rated by the user before (offline data
+   included; each pair is recommended at most once, the positivity violation CAFL handles).
+
+The learners
+------------
+* ``"feedback"``: items drawn by the policy (default epsilon-greedy with ``eps = 0.1``, the
+  authors' ``ALS(eps=0.1)``) from the learner's own predictions; unweighted fit on its own data.
+* ``"cafl"``: the same, fitted with the CAFL weights of every online rating
+  (:func:`recdyn.cafl.weights.cafl_weights`, recomputed at each refit since they depend on t).
+  Time steps of the estimator are environment steps; ``P(A_s,ui = 1 | Theta_{s-1}) =
+  n_online / U * q_u(i)``: the environment draws the online users uniformly, independently of
+  the model, and ``q_u(i)`` is the policy's probability of the item for that user, logged when it
+  was recommended. The pool ``N_1`` is the number of eligible pairs at the start
+  (``U * I - |test| - |offline|``; the authors: ``U * I - |test|``), minus the ratings collected
+  so far. With one online user per environment step this is exactly Corollary 1 and the
+  authors' weights ``1 + (N - M) / (N - m) * (1 / ((N - m + 1) p) - 1)``.
+* ``"uniform"``: each online user rates an item drawn uniformly from their eligible items
+  (thesis: "matrix factorization trained on uniformly sampled unrecommended items at each time
+  step"; the authors drew the same number of pairs uniformly from all non-test pairs at once,
+  which differs only in how the ratings spread over users); unweighted fit.
+
+Slate environments (beta-rank)
+------------------------------
+The thesis and the authors recommend ONE item per online user (RecLab
+``rec.recommend(online_users, 1)``), so beta-rank is meant to run with ``slate_size=1``: the user
+then consumes the recommended item and the logged probability is exactly the policy's. With
+``slate_size > 1`` (supported, not the thesis' setting) the policy draws a slate (see
+:mod:`recdyn.cafl.policy`), the environment's user picks one item by their own hidden values,
+and the probability logged for the consumed item is its probability of being *in the slate*
+(Monte Carlo, ``n_mc`` slates); the probability of being *chosen* depends on the user's hidden
+values and is not available to a recommender, so the CAFL weights are then an approximation.
+The Uniform learner then shows uniformly random slates.
+
+Metrics (per record; functions of the model fitted at that step)
+----------------------------------------------------------------
+* ``rmse``: RMSE on the test pairs of the predictions clipped to ``env.rating_range`` against
+  the environment's noise-free expected ratings ``env.true_ratings()`` (the authors saved only
+  ``env.dense_ratings`` as ground truth).
+* ``ndcg``: :func:`recdyn.metrics.ndcg_at_k` over the test pairs (per user over the user's test
+  items, ranked by the unclipped predicted score, gains the noise-free expected ratings, ideal
+  order by them; mean over users), with ``k = ndcg_k``; default None = each user's whole list, as
+  the authors' ``metrics.ndcg`` (``dcg`` over all of a user's test items).
+* ``jaccard``: homogenization, the mean Jaccard similarity ``|R_u & R_v| / |R_u | R_v|`` over ALL
+  pairs of distinct users (exact; the authors averaged 1000 random pairs), where ``R_u`` is the
+  set of the ``jaccard_k`` (10) test items of user u with the highest predicted score at that
+  step: a per-step (not cumulative) set, the authors' ``metrics.jaccard(dense_preds, test_set,
+  k=10)``. The thesis' formula is over "users' recommended items" ``A_t``; with one item per step
+  that matrix is too sparse, and top-k sets over the never-recommended test items are comparable
+  across learners (Uniform recommends nothing) and over time. Ties in scores are broken by a
+  random key per test pair drawn from the seed (shared by all learners; it matters for the
+  oracle, whose integer beta-rank ratings tie often). Computed with a sparse user x item
+  indicator ``B`` and ``B B^T``.
+* ``jaccard_oracle``: the same for the oracle recommender, whose scores are the true expected
+  ratings; Figure 3.4 plots ``jaccard - jaccard_oracle``.
+* ``n_ratings``: online ratings collected so far; ``mean_rating``: mean observed rating of the
+  round; ``weight_mean``/``weight_max``: of the online ratings' weights in the fit (1 except
+  for CAFL); ``fit_seconds``: wall time of the fit (the only non-deterministic column).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recdyn.cafl.policy import UniformPolicy, make_policy
+from recdyn.cafl.wals import WALSModel, fit_wals
+from recdyn.cafl.weights import cafl_weights
+from recdyn.metrics import ndcg_at_k, rmse
+
+LEARNERS = ("feedback", "uniform", "cafl")
+
+#: Weighted-ALS defaults (:func:`recdyn.cafl.wals.fit_wals` arguments plus ``warm_start``).
+DEFAULT_WALS: dict[str, Any] = dict(latent_dim=20, reg=0.04, n_iters=10, init_sd=0.1, center=False,
+                                    reg_by_weight=False, warm_start=True)
+DEFAULT_POLICY = "epsilon-greedy"
+DEFAULT_POLICY_PARAMS: dict[str, Any] = {"eps": 0.1}
+
+RECORD_COLUMNS = ("seed", "learner", "step", "n_ratings", "rmse", "ndcg", "jaccard", "jaccard_oracle",
+                  "mean_rating", "weight_mean", "weight_max", "fit_seconds")
+
+
+def sample_test_pairs(n_users: int, n_items: int, size: int, rng: np.random.Generator,
+                      exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``size`` distinct (user, item) pairs drawn uniformly without replacement among the pairs
+    not in ``exclude`` (flat indices ``u * n_items + i``); returned sorted by flat index."""
+    total = int(n_users) * int(n_items)
+    excl = np.unique(np.asarray([] if exclude is None else exclude, dtype=np.int64))
+    size = int(size)
+    if not 0 <= size <= total - excl.size:
+        raise ValueError(f"test_size={size} exceeds the {total - excl.size} available pairs")
+    # Uniform draw from the complement: draw positions in 0..(total - |excl| - 1), then shift each
+    # past the excluded indices below it.
+    pos = np.sort(rng.choice(total - excl.size, size=size, replace=False))
+    flat = pos + np.searchsorted(excl - np.arange(excl.size), pos, side="right")
+    return flat // n_items, flat % n_items
+
+
+def top_k_sets(users: np.ndarray, items: np.ndarray, scores: np.ndarray, tiebreak: np.ndarray,
+               k: int, n_users: int, n_items: int) -> sp.csr_array:
+    """Binary (n_users, n_items) matrix of each user's ``k`` highest-scored pairs among the given
+    ones (ties: lower ``tiebreak`` first; users with fewer pairs keep them all)."""
+    order = np.lexsort((tiebreak, -np.asarray(scores, dtype=np.float64), users))
+    u_sorted = users[order]
+    starts = np.flatnonzero(np.r_[True, u_sorted[1:] != u_sorted[:-1]])
+    rank = np.arange(u_sorted.size) - np.repeat(starts, np.diff(np.r_[starts, u_sorted.size]))
+    keep = order[rank < k]
+    return sp.csr_array((np.ones(keep.size), (users[keep], items[keep])), shape=(n_users, n_items))
+
+
+def mean_pairwise_jaccard(sets: sp.csr_array | sp.spmatrix) -> float:
+    """Mean Jaccard similarity over all pairs of distinct rows of a binary matrix (pairs whose
+    union is empty are left out; NaN if none)."""
+    b = sp.csr_array(sets, dtype=np.float64)
+    inter = (b @ b.T).toarray()
+    size = np.asarray(b.sum(axis=1)).ravel()
+    iu, ju = np.triu_indices(b.shape[0], 1)
+    union = size[iu] + size[ju] - inter[iu, ju]
+    valid = union > 0
+    return float(np.mean(inter[iu, ju][valid] / union[valid])) if valid.any() else float("nan")
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator | int]:
+    test, tie, policy, wals = np.random.SeedSequence([int(seed), 0xCAF1]).spawn(4)
+    return {"test": np.random.default_rng(test), "tie": np.random.default_rng(tie),
+            "policy": np.random.default_rng(policy), "wals": int(wals.generate_state(1)[0])}
+
+
+def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
+             ratings_per_step: int | None = None, policy: str = DEFAULT_POLICY,
+             policy_params: dict[str, Any] | None = None, wals_params: dict[str, Any] | None = None,
+             jaccard_k: int = 10, ndcg_k: int | None = None, n_mc: int = 200,
+             return_log: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one learner of thesis section 3.4 on ``env`` (protocol in the module docstring).
+
+    Args:
+        env: a :class:`recdyn.envs.Environment` (e.g. ``make_env("ml-100k", model=...,
+            online_users=1, initial_ratings=0)`` or ``make_env("beta-rank", n_users=1000,
+            n_items=1700, online_users=1, initial_ratings=0, slate_size=1)``).
+        learner: ``"feedback"``, ``"uniform"`` or ``"cafl"``.
+        seed: seeds the environment (``env.reset(seed)``), the test set, tie-breaking, the policy
+            and the ALS initialisation.
+        steps: rounds (refits) after the initial fit.
+        test_size: number of held-out test pairs (thesis: 100,000).
+        ratings_per_step: ratings collected per round, a multiple of ``env.n_online`` (default:
+            ``env.n_online``, one environment step per round; the authors: 1000).
+        policy, policy_params: :func:`recdyn.cafl.policy.make_policy` arguments for Feedback and
+            CAFL (default epsilon-greedy, ``eps = 0.1``).
+        wals_params: overrides of :data:`DEFAULT_WALS` (``latent_dim``, ``reg``, ``n_iters``,
+            ``init_sd``, ``center``, ``reg_by_weight``, ``dtype``, ``warm_start``).
+        jaccard_k: size of the top-k sets of the Jaccard index (10).
+        ndcg_k: NDCG cutoff (None: whole lists).
+        n_mc: Monte Carlo slates for inclusion probabilities (slate environments only).
+        return_log: also return the log of online ratings (round, env_step, user, item, rating,
+            q = policy probability, prob = marginal probability used by CAFL).
+
+    Returns:
+        The tidy records (columns :data:`RECORD_COLUMNS`, one row per step 0..steps), and the
+        log if ``return_log``.
+    """
+    if learner not in LEARNERS:
+        raise ValueError(f"unknown learner {learner!r}; expected one of {LEARNERS}")
+    steps, test_size, jaccard_k = int(steps), int(test_size), int(jaccard_k)
+    if steps < 0 or jaccard_k < 1:
+        raise ValueError("steps must be >= 0 and jaccard_k >= 1")
+    n_online = int(env.n_online)
+    ratings_per_step = n_online if ratings_per_step is None else int(ratings_per_step)
+    if ratings_per_step < 1 or ratings_per_step % n_online:
+        raise ValueError(f"ratings_per_step={ratings_per_step} must be a positive multiple of the "
+                         f"{n_online} online users per environment step")
+    env_steps_per_round = ratings_per_step // n_online
+    wals = {**DEFAULT_WALS, **(wals_params or {})}
+    warm_start = bool(wals.pop("warm_start"))
+    if "dtype" in wals and isinstance(wals["dtype"], str):
+        wals["dtype"] = np.dtype(wals["dtype"]).type
+    pol = UniformPolicy() if learner == "uniform" else make_policy(
+        policy, **(DEFAULT_POLICY_PARAMS if policy_params is None and policy == DEFAULT_POLICY
+                   else (policy_params or {})))
+    streams = _streams(seed)
+
+    offline = env.reset(seed)
+    n_users, n_items = int(env.n_users), int(env.n_items)
+    low, high = env.rating_range
+    blocked = np.zeros((n_users, n_items), dtype=bool)
+    blocked[offline.users, offline.items] = True
+    test_u, test_i = sample_test_pairs(n_users, n_items, test_size, streams["test"],
+                                       exclude=offline.users * n_items + offline.items)
+    tiebreak = streams["tie"].random(test_u.size)
+    blocked[test_u, test_i] = True
+    pool = [int(n_users * n_items - np.count_nonzero(blocked))]  # N_1, N_2, ...
+    p_online = n_online / n_users
+    ndcg_cut = ndcg_k if ndcg_k is not None else int(np.bincount(test_u).max()) if test_u.size else 1
+
+    # Data: offline part (weight 1) then online ratings with their step and probabilities.
+    off_u, off_i, off_r = offline.users, offline.items, offline.ratings
+    log: dict[str, list[np.ndarray]] = {k: [] for k in ("round", "env_step", "user", "item", "rating",
+                                                        "q", "prob")}
+    records: list[dict[str, Any]] = []
+    model: WALSModel | None = None
+
+    def fit(round_: int) -> tuple[float, float, float]:
+        nonlocal model
+        cat = {k: np.concatenate(v) if v else np.zeros(0) for k, v in log.items()}
+        w_online = np.ones(cat["user"].size)
+        if learner == "cafl" and cat["user"].size:
+            w_online = cafl_weights(cat["prob"], cat["env_step"].astype(np.int64), np.asarray(pool))
+        users = np.concatenate([off_u, cat["user"].astype(np.int64)])
+        items = np.concatenate([off_i, cat["item"].astype(np.int64)])
+        ratings = np.concatenate([off_r, cat["rating"]])
+        weights = np.concatenate([np.ones(off_u.size), w_online])
+        start = time.perf_counter()
+        model = fit_wals(users, items, ratings, weights, n_users=n_users, n_items=n_items,
+                         seed=streams["wals"] + round_, init=model if warm_start else None, **wals)
+        seconds = time.perf_counter() - start
+        if w_online.size:
+            return float(w_online.mean()), float(w_online.max()), seconds
+        return float("nan"), float("nan"), seconds
+
+    def record(round_: int, fit_stats: tuple[float, float, float], mean_rating: float) -> None:
+        assert model is not None
+        true_test = env.true_ratings()[test_u, test_i]
+        pred = model.predict(test_u, test_i)
+        n_rated = int(sum(v.size for v in log["user"]))
+        records.append({
+            "seed": int(seed), "learner": learner, "step": round_, "n_ratings": n_rated,
+            "rmse": rmse(np.clip(pred, low, high), true_test),
+            "ndcg": ndcg_at_k(test_u, test_i, true_test, pred, k=ndcg_cut) if test_u.size else float("nan"),
+            "jaccard": mean_pairwise_jaccard(top_k_sets(test_u, test_i, pred, tiebreak, jaccard_k,
+                                                        n_users, n_items)),
+            "jaccard_oracle": mean_pairwise_jaccard(top_k_sets(test_u, test_i, true_test, tiebreak,
+                                                               jaccard_k, n_users, n_items)),
+            "mean_rating": mean_rating, "weight_mean": fit_stats[0], "weight_max": fit_stats[1],
+            "fit_seconds": fit_stats[2],
+        })
+
+    record(0, fit(0), float("nan"))
+    env_step = 0
+    slate = int(env.slate_size)
+    for round_ in range(1, steps + 1):
+        round_ratings = []
+        for _ in range(env_steps_per_round):
+            online = env.online_users()
+            eligible = ~blocked[online]
+            scores = np.zeros(eligible.shape) if learner == "uniform" else model.scores(online)
+            recs, q = pol.sample(scores, eligible, streams["policy"], size=slate, n_mc=n_mc)
+            if slate == 1:
+                result = env.step(recs[:, 0])
+                q_consumed = q[:, 0]
+            else:
+                result = env.step(recs, scores=np.take_along_axis(scores, recs, axis=1))
+                where = np.argmax(recs == np.asarray(result.items)[:, None], axis=1)
+                q_consumed = q[np.arange(recs.shape[0]), where]
+            env_step += 1
+            users = np.asarray(result.users, dtype=np.int64)
+            items = np.asarray(result.items, dtype=np.int64)
+            if blocked[users, items].any():  # cannot happen: only eligible items are shown
+                raise RuntimeError("a blocked pair was consumed")
+            blocked[users, items] = True
+            pool.append(pool[-1] - users.size)
+            for key, value in (("round", np.full(users.size, round_)), ("env_step", np.full(users.size, env_step)),
+                               ("user", users), ("item", items), ("rating", np.asarray(result.ratings, float)),
+                               ("q", q_consumed), ("prob", q_consumed * p_online)):
+                log[key].append(value)
+            round_ratings.append(np.asarray(result.ratings, dtype=np.float64))
+        record(round_, fit(round_), float(np.mean(np.concatenate(round_ratings))))
+
+    frame = pd.DataFrame.from_records(records, columns=list(RECORD_COLUMNS))
+    if not return_log:
+        return frame
+    cat = {k: np.concatenate(v) if v else np.zeros(0) for k, v in log.items()}
+    log_frame = pd.DataFrame({"round": cat["round"].astype(np.int64), "env_step": cat["env_step"].astype(np.int64),
+                              "user": cat["user"].astype(np.int64), "item": cat["item"].astype(np.int64),
+                              "rating": cat["rating"], "q": cat["q"], "prob": cat["prob"]})
+    return frame, log_frame
