@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, run_snakemake
 
-TARGETS = ["figures", "ch2", "ch3", "ch4", "ch5", "claims", "report", "fig_2_7",
+TARGETS = ["figures", "ch2", "ch3", "ch4", "ch5", "claims", "report", "fig_2_7", "fig_3_2", "tab_3_1",
            "figures/data/overview_ml100k.pdf", "figures/data/tab_ml100k_fit.md"]
 PRESETS = ["smoke", "default", "paper"]
 
@@ -76,6 +76,12 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
     for ext in ("pdf", "png"):
         assert (figures / "ch2" / f"fig_2_7.{ext}").stat().st_size > 1000
     assert json.loads((figures / "ch2" / "fig_2_7.provenance.json").read_text())["datasets"] == {}
+    for number in (2, 3, 4):
+        assert (figures / "ch3" / f"fig_3_{number}.png").stat().st_size > 1000
+    table_3_1 = pd.read_csv(figures / "ch3" / "table_3_1.csv")
+    assert list(table_3_1["method"]) == ["Naive", "Pop", "PF", "Pan", "CAFL"]
+    assert "| ch2 " not in (figures / "ch2" / "table_recommenders.md").read_text()  # sanity: a real table
+    assert {"ml-100k", "topics-static"} <= set(pd.read_csv(figures / "ch2" / "table_recommenders.csv")["env"])
     claims = pd.read_csv(tmp_path / "results" / "claims.csv")
     assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean", "ch2.fig_2_7.static_stays"} <= set(claims["claim_id"])
     assert "claims pass" in (figures / "claims.md").read_text()
