@@ -80,7 +80,6 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
         assert (figures / "ch3" / f"fig_3_{number}.png").stat().st_size > 1000
     table_3_1 = pd.read_csv(figures / "ch3" / "table_3_1.csv")
     assert list(table_3_1["method"]) == ["Naive", "Pop", "PF", "Pan", "CAFL"]
-    assert "| ch2 " not in (figures / "ch2" / "table_recommenders.md").read_text()  # sanity: a real table
     assert {"ml-100k", "topics-static"} <= set(pd.read_csv(figures / "ch2" / "table_recommenders.csv")["env"])
     claims = pd.read_csv(tmp_path / "results" / "claims.csv")
     assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean", "ch2.fig_2_7.static_stays"} <= set(claims["claim_id"])
