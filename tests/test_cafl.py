@@ -12,7 +12,7 @@ import pytest
 from recdyn.cafl import experiment as cafl_experiment
 from recdyn.cafl import wals as cafl_wals
 from recdyn.cafl.experiment import (LEARNERS, RECORD_COLUMNS, mean_pairwise_jaccard, run_cafl,
-                                    sample_test_pairs, top_k_sets)
+                                    sample_test_pairs, top_k_dense_sets, top_k_sets)
 from recdyn.cafl.policy import EpsilonGreedy, Softmax, UniformPolicy, draw_from, make_policy
 from recdyn.cafl.wals import fit_wals, gram_matrices, solve_rows, wals_objective
 from recdyn.cafl.weights import (cafl_constants, cafl_constants_general, cafl_weights, corollary1_weights,
@@ -283,6 +283,16 @@ def test_jaccard_and_test_pairs():
     top1 = top_k_sets(users, items, np.array([5.0, 5.0, 1.0, 2.0, 3.0, 0.0]), np.array([0.9, 0.1, 0, 0, 0, 0]),
                       1, 3, 3).toarray()
     assert top1[0].tolist() == [0, 1, 0]  # tie broken by the lower key
+    # dense version: integer scores with many ties, some ineligible cells, a row with < k eligible
+    scores = rng.integers(0, 3, size=(6, 9)).astype(float)
+    eligible = rng.random((6, 9)) < 0.8
+    eligible[5, 2:] = False
+    key = rng.random((6, 9))
+    dense = top_k_dense_sets(scores, eligible, key, 4).toarray().astype(bool)
+    for row in range(6):
+        cand = np.flatnonzero(eligible[row])
+        best = cand[np.lexsort((key[row, cand], -scores[row, cand]))][:4]
+        assert set(np.flatnonzero(dense[row])) == set(best.tolist())
     excl = np.array([0, 3, 4, 11])
     u, i = sample_test_pairs(3, 4, 8, np.random.default_rng(0), exclude=excl)
     flat = u * 4 + i
@@ -337,6 +347,8 @@ def test_run_cafl_is_deterministic_and_handles_slates():
     frame, log = run_cafl(env, policy="softmax", policy_params={"temperature": 0.5}, n_mc=50,
                           return_log=True, **{**kwargs, "learner": "cafl"})
     assert len(frame) == 3 and len(log) == 8 and (log.q > 0).all()
+    eligible_sets = run_cafl(_small_env(), jaccard_items="eligible", **kwargs)
+    assert eligible_sets["jaccard"].notna().all() and not np.allclose(eligible_sets["jaccard"], a["jaccard"])
     with pytest.raises(ValueError):
         run_cafl(_small_env(), learner="cafl", seed=0, steps=1, ratings_per_step=3, test_size=10)
     # a uniformly random policy: (nearly) constant CAFL weights (exactly 1 for a pool-uniform

@@ -13,7 +13,7 @@
 
 from recdyn.cafl.experiment import (DEFAULT_POLICY, DEFAULT_POLICY_PARAMS, DEFAULT_WALS, LEARNERS,
                                     RECORD_COLUMNS, mean_pairwise_jaccard, run_cafl, sample_test_pairs,
-                                    top_k_sets)
+                                    top_k_dense_sets, top_k_sets)
 from recdyn.cafl.policy import EpsilonGreedy, Policy, Softmax, UniformPolicy, make_policy
 from recdyn.cafl.wals import WALSModel, fit_wals, gram_matrices, solve_rows, wals_objective
 from recdyn.cafl.weights import (cafl_constants, cafl_constants_general, cafl_weights, corollary1_weights,
@@ -21,7 +21,7 @@ from recdyn.cafl.weights import (cafl_constants, cafl_constants_general, cafl_we
 
 __all__ = [
     "DEFAULT_POLICY", "DEFAULT_POLICY_PARAMS", "DEFAULT_WALS", "LEARNERS", "RECORD_COLUMNS",
-    "mean_pairwise_jaccard", "run_cafl", "sample_test_pairs", "top_k_sets",
+    "mean_pairwise_jaccard", "run_cafl", "sample_test_pairs", "top_k_dense_sets", "top_k_sets",
     "EpsilonGreedy", "Policy", "Softmax", "UniformPolicy", "make_policy",
     "WALSModel", "fit_wals", "gram_matrices", "solve_rows", "wals_objective",
     "cafl_constants", "cafl_constants_general", "cafl_weights", "corollary1_weights",

@@ -76,8 +76,11 @@ Metrics (per record; functions of the model fitted at that step)
   random key per test pair drawn from the seed (shared by all learners; it matters for the
   oracle, whose integer beta-rank ratings tie often). Computed with a sparse user x item
   indicator ``B`` and ``B B^T``.
+  ``jaccard_items="eligible"`` (*option*) takes the top-k among the items the learner could
+  recommend to the user at that step (not in the test set, not yet rated): the items its greedy
+  policy would recommend next, closer to the thesis' formula over recommended items.
 * ``jaccard_oracle``: the same for the oracle recommender, whose scores are the true expected
-  ratings; Figure 3.4 plots ``jaccard - jaccard_oracle``.
+  ratings (over the same candidate items); Figure 3.4 plots ``jaccard - jaccard_oracle``.
 * ``n_ratings``: online ratings collected so far; ``mean_rating``: mean observed rating of the
   round; ``weight_mean``/``weight_max``: of the online ratings' weights in the fit (1 except
   for CAFL); ``fit_seconds``: wall time of the fit (the only non-deterministic column).
@@ -137,6 +140,24 @@ def top_k_sets(users: np.ndarray, items: np.ndarray, scores: np.ndarray, tiebrea
     return sp.csr_array((np.ones(keep.size), (users[keep], items[keep])), shape=(n_users, n_items))
 
 
+def top_k_dense_sets(scores: np.ndarray, eligible: np.ndarray, tiebreak: np.ndarray, k: int) -> sp.csr_array:
+    """Binary matrix of each row's ``k`` highest-scored eligible columns of a dense ``scores``
+    (ties: lower ``tiebreak`` first; rows with fewer eligible columns keep them all)."""
+    n_rows, n_cols = scores.shape
+    k = min(int(k), n_cols)
+    masked = np.where(eligible, scores, -np.inf)
+    kth = np.partition(masked, n_cols - k, axis=1)[:, n_cols - k][:, None]
+    above = (masked > kth) & eligible
+    equal = (masked == kth) & eligible
+    need = np.clip(k - above.sum(axis=1), 0, k)
+    key = np.where(equal, tiebreak, np.inf)
+    smallest = np.sort(np.partition(key, k - 1, axis=1)[:, :k], axis=1)
+    limit = np.where(need > 0, smallest[np.arange(n_rows), np.maximum(need - 1, 0)], -np.inf)[:, None]
+    chosen = above | (equal & (key <= limit))
+    rows, cols = np.nonzero(chosen)
+    return sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n_rows, n_cols))
+
+
 def mean_pairwise_jaccard(sets: sp.csr_array | sp.spmatrix) -> float:
     """Mean Jaccard similarity over all pairs of distinct rows of a binary matrix (pairs whose
     union is empty are left out; NaN if none)."""
@@ -158,8 +179,8 @@ def _streams(seed: int) -> dict[str, np.random.Generator | int]:
 def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
              ratings_per_step: int | None = None, policy: str = DEFAULT_POLICY,
              policy_params: dict[str, Any] | None = None, wals_params: dict[str, Any] | None = None,
-             jaccard_k: int = 10, ndcg_k: int | None = None, n_mc: int = 200,
-             return_log: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+             jaccard_k: int = 10, jaccard_items: str = "test", ndcg_k: int | None = None,
+             n_mc: int = 200, return_log: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Run one learner of thesis section 3.4 on ``env`` (protocol in the module docstring).
 
     Args:
@@ -178,6 +199,10 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
         wals_params: overrides of :data:`DEFAULT_WALS` (``latent_dim``, ``reg``, ``n_iters``,
             ``init_sd``, ``center``, ``reg_by_weight``, ``dtype``, ``warm_start``).
         jaccard_k: size of the top-k sets of the Jaccard index (10).
+        jaccard_items: where the top-k sets are taken: ``"test"`` (default, the authors': among
+            the user's test items) or ``"eligible"`` (among the items the learner could
+            recommend to the user now, i.e. what its greedy policy would recommend next; the
+            oracle then ranks the same items by their true expected ratings).
         ndcg_k: NDCG cutoff (None: whole lists).
         n_mc: Monte Carlo slates for inclusion probabilities (slate environments only).
         return_log: also return the log of online ratings (round, env_step, user, item, rating,
@@ -192,6 +217,8 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
     steps, test_size, jaccard_k = int(steps), int(test_size), int(jaccard_k)
     if steps < 0 or jaccard_k < 1:
         raise ValueError("steps must be >= 0 and jaccard_k >= 1")
+    if jaccard_items not in ("test", "eligible"):
+        raise ValueError(f"jaccard_items must be 'test' or 'eligible', got {jaccard_items!r}")
     n_online = int(env.n_online)
     ratings_per_step = n_online if ratings_per_step is None else int(ratings_per_step)
     if ratings_per_step < 1 or ratings_per_step % n_online:
@@ -215,6 +242,7 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
     test_u, test_i = sample_test_pairs(n_users, n_items, test_size, streams["test"],
                                        exclude=offline.users * n_items + offline.items)
     tiebreak = streams["tie"].random(test_u.size)
+    dense_tiebreak = streams["tie"].random((n_users, n_items)) if jaccard_items == "eligible" else None
     blocked[test_u, test_i] = True
     pool = [int(n_users * n_items - np.count_nonzero(blocked))]  # N_1, N_2, ...
     p_online = n_online / n_users
@@ -247,17 +275,22 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
 
     def record(round_: int, fit_stats: tuple[float, float, float], mean_rating: float) -> None:
         assert model is not None
-        true_test = env.true_ratings()[test_u, test_i]
+        true = env.true_ratings()
+        true_test = true[test_u, test_i]
         pred = model.predict(test_u, test_i)
         n_rated = int(sum(v.size for v in log["user"]))
+        if jaccard_items == "test":
+            sets = top_k_sets(test_u, test_i, pred, tiebreak, jaccard_k, n_users, n_items)
+            oracle_sets = top_k_sets(test_u, test_i, true_test, tiebreak, jaccard_k, n_users, n_items)
+        else:
+            sets = top_k_dense_sets(model.scores(), ~blocked, dense_tiebreak, jaccard_k)
+            oracle_sets = top_k_dense_sets(true, ~blocked, dense_tiebreak, jaccard_k)
         records.append({
             "seed": int(seed), "learner": learner, "step": round_, "n_ratings": n_rated,
             "rmse": rmse(np.clip(pred, low, high), true_test),
             "ndcg": ndcg_at_k(test_u, test_i, true_test, pred, k=ndcg_cut) if test_u.size else float("nan"),
-            "jaccard": mean_pairwise_jaccard(top_k_sets(test_u, test_i, pred, tiebreak, jaccard_k,
-                                                        n_users, n_items)),
-            "jaccard_oracle": mean_pairwise_jaccard(top_k_sets(test_u, test_i, true_test, tiebreak,
-                                                               jaccard_k, n_users, n_items)),
+            "jaccard": mean_pairwise_jaccard(sets),
+            "jaccard_oracle": mean_pairwise_jaccard(oracle_sets),
             "mean_rating": mean_rating, "weight_mean": fit_stats[0], "weight_max": fit_stats[1],
             "fit_seconds": fit_stats[2],
         })
