@@ -4,13 +4,12 @@ from recdyn.claims import claims_markdown, read_claims
 from recdyn.io import atomic_path, write_json
 from recdyn.logs import setup_logging
 from recdyn.provenance import build_provenance, load_manifests
+from recdyn.tables import provenance_line
 
 setup_logging(snakemake.log[0])
 claims = read_claims(snakemake.input.claims)
 provenance = build_provenance(snakemake.config, load_manifests(snakemake.input.manifests), snakemake.input)
-sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items())
-footer = (f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
-          f"commit `{provenance['git']['commit'][:12]}`; data: {sources}.")
+footer = provenance_line(provenance)
 with atomic_path(snakemake.output.csv) as tmp:
     claims.to_csv(tmp, index=False)
 with atomic_path(snakemake.output.md) as tmp:

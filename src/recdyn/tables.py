@@ -31,10 +31,15 @@ def to_markdown(table: pd.DataFrame, title: str, provenance: Mapping[str, Any], 
     if label is not None:
         lines += [f"> **{label}**", ""]
     lines += [markdown_table(table, floatfmt), ""]
-    sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items()) or "simulated, no dataset"
-    lines += [f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
-              f"commit `{provenance['git']['commit'][:12]}`; data: {sources}.", ""]
+    lines += [provenance_line(provenance), ""]
     return "\n".join(lines)
+
+
+def provenance_line(provenance: Mapping[str, Any]) -> str:
+    """One line naming preset, config hash, commit and each dataset's source, for page footers."""
+    sources = ", ".join(f"{name}: {entry['source']}" for name, entry in provenance["datasets"].items())
+    return (f"Preset `{provenance['preset']}`, config `{provenance['config_hash']}`, "
+            f"commit `{provenance['git']['commit'][:12]}`; data: {sources or 'simulated, no dataset'}.")
 
 
 def save_table(
