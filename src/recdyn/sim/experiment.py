@@ -42,18 +42,18 @@ def trial_chunks(trials: int, per_job: int) -> list[list[int]]:
     return [list(range(start, min(start + per_job, trials))) for start in range(0, trials, per_job)]
 
 
+def _affinity_columns(preferences: np.ndarray) -> dict[str, float]:
+    return {f"affinity_{k}": float(v) for k, v in enumerate(preferences.mean(axis=0))}
+
+
 def topic_affinity(env: Environment) -> dict[str, float]:
     """Mean preference of each topic over users (Figure 2.7): columns ``affinity_<k>``."""
-    if not isinstance(env, TopicsEnv):
-        return {}
-    means = env.preferences.mean(axis=0)
-    return {f"affinity_{k}": float(v) for k, v in enumerate(means)}
+    return _affinity_columns(env.preferences) if isinstance(env, TopicsEnv) else {}
 
 
-def initial_topic_affinity(env: Environment) -> dict[str, float]:
+def initial_topic_affinity(env: TopicsEnv) -> dict[str, float]:
     """Mean preference of each topic at reset (before any consumption)."""
-    means = env.initial_preferences.mean(axis=0)
-    return {f"affinity_{k}": float(v) for k, v in enumerate(means)}
+    return _affinity_columns(env.initial_preferences)
 
 
 def online_job(env_name: str, env_params: Mapping[str, Any], recommender: str,
