@@ -36,6 +36,10 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/ch2.smk"
 include: "workflow/rules/ch3.smk"
+include: "workflow/rules/ch4_twostage.smk"
+include: "workflow/rules/ch4_moe.smk"
+include: "workflow/rules/ch5_audit.smk"
+include: "workflow/rules/ch5_theory.smk"
 include: "workflow/rules/report.smk"
 
 
