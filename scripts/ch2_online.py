@@ -8,6 +8,6 @@ setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
 table = online_job(snakemake.wildcards.env, snakemake.params.env_params, snakemake.wildcards.recommender,
                    read_json(snakemake.input.selection)["params"], snakemake.params.seeds, snakemake.params.total_ratings,
-                   snakemake.input.get("model"))
+                   snakemake.input.get("model"), retrain_every=snakemake.params.retrain_every)
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_parquet(tmp, index=False)

@@ -5,7 +5,15 @@ localrules:
     ch2_select,
     ch2_online_table,
     ch2_affinity,
+    ch2_sampling_summary,
+    ch2_offline_online,
+    fig_2_1,
+    fig_2_3,
+    fig_2_4,
+    fig_2_5,
+    fig_2_6,
     fig_2_7,
+    fig_2_8,
     claims_ch2,
     tab_ch2_recommenders,
 
@@ -124,6 +132,9 @@ rule ch2_online:
         env_params=lambda wc: CH2["envs"][wc.env]["params"],
         total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
         seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
+        retrain_every=lambda wc: retrain_interval(
+            CH2["envs"][wc.env].get("retrain_every", CH2["retrain_every"]), wc.recommender
+        ),
     wildcard_constraints:
         env="|".join(CH2_ENVS),
         recommender="|".join(CH2_RECOMMENDERS),
@@ -210,16 +221,305 @@ rule fig_2_7:
         "../../scripts/fig_2_7.py"
 
 
+rule ch2_sampling_cv:
+    """Section 2.5: 5-fold nDCG@k and RMSE of one recommender (tuned on UNIFORM-INIT) on one scheme's dataset."""
+    input:
+        unpack(sampling_model),
+        offline=f"results/ch2/offline/{SAMPLING_ENV}/{{scheme}}.parquet",
+        selection=f"results/ch2/tuning/{SAMPLING_ENV}/{{recommender}}.json",
+    output:
+        "results/ch2/sampling/{recommender}/{scheme}.parquet",
+    params:
+        env=SAMPLING_ENV,
+        env_params=CH2["envs"][SAMPLING_ENV]["params"],
+        folds=CH2["tuning"]["folds"],
+        k=CH2["tuning"]["k"],
+        seed=CH2["seed"],
+    wildcard_constraints:
+        recommender="|".join(CH2_RECOMMENDERS),
+        scheme="uniform|ml100k-init|ml100k-init-flip",
+    log:
+        "logs/ch2/sampling_{recommender}_{scheme}.log",
+    threads: 1
+    resources:
+        runtime=res("ch2_tune")["runtime"],
+        mem_mb=res("ch2_tune")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/ch2_sampling_cv.py"
+
+
+rule ch2_sampling_control:
+    """Section 2.5's control: trained on each whole scheme dataset, evaluated on held-out uniform pairs."""
+    input:
+        unpack(sampling_model),
+        offline=expand("results/ch2/offline/{env}/{scheme}.parquet", env=SAMPLING_ENV, scheme=CONTROL_SCHEMES),
+        selection=f"results/ch2/tuning/{SAMPLING_ENV}/{{recommender}}.json",
+    output:
+        "results/ch2/sampling/{recommender}/control.parquet",
+    params:
+        env=SAMPLING_ENV,
+        env_params=CH2["envs"][SAMPLING_ENV]["params"],
+        schemes=CONTROL_SCHEMES,
+        heldout_size=CH2["sampling"]["heldout_size"],
+        k=CH2["tuning"]["k"],
+        seed=CH2["seed"],
+    wildcard_constraints:
+        recommender="|".join(CH2_RECOMMENDERS),
+    log:
+        "logs/ch2/sampling_control_{recommender}.log",
+    threads: 1
+    resources:
+        runtime=res("ch2_tune")["runtime"],
+        mem_mb=res("ch2_tune")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/ch2_sampling_control.py"
+
+
+rule ch2_sampling_summary:
+    """Section 2.5: every recommender's metrics per scheme and the control, as a table."""
+    input:
+        cv=expand("results/ch2/sampling/{recommender}/{scheme}.parquet", recommender=CH2_RECOMMENDERS,
+                  scheme=CH2["sampling"]["schemes"]),
+        control=expand("results/ch2/sampling/{recommender}/control.parquet", recommender=CH2_RECOMMENDERS),
+    output:
+        summary="results/ch2/sampling/summary.parquet",
+        csv="figures/ch2/table_sampling.csv",
+        md=report("figures/ch2/table_sampling.md", caption="../report/table_sampling.rst", category="Chapter 2"),
+        provenance="figures/ch2/table_sampling.provenance.json",
+    log:
+        "logs/ch2/sampling_summary.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/ch2_sampling_summary.py"
+
+
+rule ch2_offline_online:
+    """Section 2.6: tuned offline metrics joined with online mean ratings; Spearman per environment."""
+    input:
+        selections=[f"results/ch2/tuning/{env}/{rec}.json" for env in CH2_ENVS for rec in CH2_ONLINE],
+        online=expand("results/ch2/online/{env}.parquet", env=CH2_ENVS),
+    output:
+        merged="results/ch2/offline_online.parquet",
+        spearman="results/ch2/spearman.parquet",
+    log:
+        "logs/ch2/offline_online.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("ch2_online")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/ch2_offline_online.py"
+
+
+rule ch2_check_autorec:
+    """Section 2.6 side check: AutoRec trained on many uniform ratings, evaluated over a single step."""
+    input:
+        unpack(lambda wc: check_model(CH2_CHECKS["autorec"])),
+        selection=f"results/ch2/tuning/{CH2_CHECKS['autorec']['env']}/{CH2_CHECKS['autorec']['recommender']}.json",
+    output:
+        "results/ch2/checks/autorec.parquet",
+    params:
+        check={**CH2_CHECKS["autorec"], "kind": "single_step"},
+        env_params=CH2["envs"][CH2_CHECKS["autorec"]["env"]]["params"],
+        seeds=trial_seeds(CH2["seed"], range(CH2_CHECKS["autorec"]["seeds"])),
+    log:
+        "logs/ch2/check_autorec.log",
+    threads: 1
+    resources:
+        runtime=res("ch2_online")["runtime"],
+        mem_mb=res("ch2_online")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/ch2_side_check.py"
+
+
+rule ch2_check_llorma:
+    """Section 2.6 side check: LLORMA trained on all offline ratings versus one CV fold's 80%."""
+    input:
+        unpack(lambda wc: check_model(CH2_CHECKS["llorma"])),
+        offline=f"results/ch2/offline/{CH2_CHECKS['llorma']['env']}/uniform.parquet",
+        selection=f"results/ch2/tuning/{CH2_CHECKS['llorma']['env']}/{CH2_CHECKS['llorma']['recommender']}.json",
+    output:
+        "results/ch2/checks/llorma.parquet",
+    params:
+        check={**CH2_CHECKS["llorma"], "kind": "more_data"},
+        env_params=CH2["envs"][CH2_CHECKS["llorma"]["env"]]["params"],
+        seeds=[CH2["seed"]],
+        folds=CH2["tuning"]["folds"],
+        k=CH2["tuning"]["k"],
+    log:
+        "logs/ch2/check_llorma.log",
+    threads: 1
+    resources:
+        runtime=res("ch2_tune")["runtime"],
+        mem_mb=res("ch2_tune")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/ch2_side_check.py"
+
+
+rule fig_2_1:
+    """Figure 2.1: offline nDCG@20 and RMSE against online mean rating on topics-dynamic."""
+    input:
+        merged="results/ch2/offline_online.parquet",
+    output:
+        pdf="figures/ch2/fig_2_1.pdf",
+        png=report("figures/ch2/fig_2_1.png", caption="../report/fig_2_1.rst", category="Chapter 2"),
+        provenance="figures/ch2/fig_2_1.provenance.json",
+    params:
+        env="topics-dynamic",
+    log:
+        "logs/ch2/fig_2_1.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_ch2_offline_online.py"
+
+
+rule fig_2_6:
+    """Figure 2.6: offline nDCG@20 and RMSE against online mean rating on topics-static."""
+    input:
+        merged="results/ch2/offline_online.parquet",
+    output:
+        pdf="figures/ch2/fig_2_6.pdf",
+        png=report("figures/ch2/fig_2_6.png", caption="../report/fig_2_6.rst", category="Chapter 2"),
+        provenance="figures/ch2/fig_2_6.provenance.json",
+    params:
+        env="topics-static",
+    log:
+        "logs/ch2/fig_2_6.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_ch2_offline_online.py"
+
+
+rule fig_2_3:
+    """Figure 2.3: nDCG@20 on ML-100K-INIT and ML-100K-INIT-FLIP against UNIFORM-INIT."""
+    input:
+        summary="results/ch2/sampling/summary.parquet",
+    output:
+        pdf="figures/ch2/fig_2_3.pdf",
+        png=report("figures/ch2/fig_2_3.png", caption="../report/fig_2_3.rst", category="Chapter 2"),
+        provenance="figures/ch2/fig_2_3.provenance.json",
+    params:
+        metric="ndcg",
+    log:
+        "logs/ch2/fig_2_3.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_ch2_sampling.py"
+
+
+rule fig_2_4:
+    """Figure 2.4: RMSE on ML-100K-INIT and ML-100K-INIT-FLIP against UNIFORM-INIT."""
+    input:
+        summary="results/ch2/sampling/summary.parquet",
+    output:
+        pdf="figures/ch2/fig_2_4.pdf",
+        png=report("figures/ch2/fig_2_4.png", caption="../report/fig_2_4.rst", category="Chapter 2"),
+        provenance="figures/ch2/fig_2_4.provenance.json",
+    params:
+        metric="rmse",
+    log:
+        "logs/ch2/fig_2_4.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_ch2_sampling.py"
+
+
+rule fig_2_5:
+    """Figure 2.5: mean rating and RMSE of recommended items per step, select recommenders, topics-dynamic."""
+    input:
+        online=f"results/ch2/online/{CH2['fig_2_5']['env']}.parquet",
+    output:
+        pdf="figures/ch2/fig_2_5.pdf",
+        png=report("figures/ch2/fig_2_5.png", caption="../report/fig_2_5.rst", category="Chapter 2"),
+        provenance="figures/ch2/fig_2_5.provenance.json",
+    params:
+        env=CH2["fig_2_5"]["env"],
+        recommenders=[rec for rec in CH2["fig_2_5"]["recommenders"] if rec in CH2_ONLINE],
+    log:
+        "logs/ch2/fig_2_5.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("ch2_online")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_2_5.py"
+
+
+rule fig_2_8:
+    """Figure 2.8: Spearman correlation of offline nDCG@20 / RMSE with online mean rating, every environment."""
+    input:
+        spearman="results/ch2/spearman.parquet",
+        manifests=[manifest("ml100k")] if "ml-100k" in CH2_ENVS else [],
+    output:
+        pdf="figures/ch2/fig_2_8.pdf",
+        png=report("figures/ch2/fig_2_8.png", caption="../report/fig_2_8.rst", category="Chapter 2"),
+        provenance="figures/ch2/fig_2_8.provenance.json",
+    log:
+        "logs/ch2/fig_2_8.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_2_8.py"
+
+
 rule claims_ch2:
-    """Chapter 2 claims (Figure 2.7 so far)."""
+    """Chapter 2 claims: Figure 2.7, the sampling study (2.5), offline versus online (2.6), side checks."""
     input:
         dynamic="results/ch2/affinity/topics-dynamic.parquet",
         static="results/ch2/affinity/topics-static.parquet",
+        sampling="results/ch2/sampling/summary.parquet",
+        merged="results/ch2/offline_online.parquet",
+        spearman="results/ch2/spearman.parquet",
+        autorec="results/ch2/checks/autorec.parquet",
+        llorma="results/ch2/checks/llorma.parquet",
     output:
         "results/ch2/claims.csv",
     params:
         threshold=CH2["fig_2_7"]["affinity_threshold"],
         min_topics=CH2["fig_2_7"]["min_topics"],
+        thresholds=CH2["claims"],
+        autorec_env=CH2_CHECKS["autorec"]["env"],
     log:
         "logs/ch2/claims.log",
     threads: 1

@@ -6,7 +6,7 @@ from recdyn.data.registry import get_spec
 from recdyn.data import fetch
 from recdyn import run_summary
 from recdyn.fit.grid import grid_chunks
-from recdyn.sim.experiment import trial_chunks, trial_seeds
+from recdyn.sim.experiment import retrain_interval, trial_chunks, trial_seeds
 
 RUN_STARTED = time.time()
 RAW_DIR = Path(config["data"]["raw_dir"])
@@ -71,6 +71,21 @@ CH2_TUNE_CHUNKS = {
     name: grid_chunks(spec["grid"], CH2["tuning"]["points_per_job"]) for name, spec in CH2["recommenders"].items()
 }
 ML100K_MODEL = "results/ch2/ml100k_env/env_params.npz"
+
+
+SAMPLING_ENV = CH2["sampling"]["env"]
+CONTROL_SCHEMES = ["uniform", "ml100k-init"]  # section 2.5's control: train on each, test on held-out uniform pairs
+CH2_CHECKS = CH2["side_checks"]
+
+
+def check_model(check: dict) -> dict:
+    """The fitted ml-100k model when a side check runs in the ml-100k environment."""
+    return {"model": ML100K_MODEL} if check["env"] == "ml-100k" else {}
+
+
+def sampling_model(wildcards) -> dict:
+    """The fitted ml-100k model when the sampling study runs in the ml-100k environment."""
+    return {"model": ML100K_MODEL} if SAMPLING_ENV == "ml-100k" else {}
 
 
 def env_model(wildcards) -> dict:

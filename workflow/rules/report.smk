@@ -3,8 +3,9 @@
 DATA_FIGURES = [f"figures/data/overview_{dataset}.{ext}" for dataset in DATASETS for ext in ("pdf", "png")]
 DATA_TABLES = ["figures/data/tab_ml100k_fit.csv", "figures/data/tab_ml100k_fit.md"]
 CH2_FIGURES = [
-    "figures/ch2/fig_2_7.pdf",
-    "figures/ch2/fig_2_7.png",
+    *expand("figures/ch2/fig_2_{n}.{ext}", n=(1, 3, 4, 5, 6, 7, 8), ext=("pdf", "png")),
+    "figures/ch2/table_sampling.csv",
+    "figures/ch2/table_sampling.md",
     "figures/ch2/table_recommenders.csv",
     "figures/ch2/table_recommenders.md",
 ]
@@ -13,6 +14,7 @@ CH2_RESULTS = [
     *expand("results/ch2/offline/{env}/uniform.parquet", env=CH2_ENVS),
     *expand("results/ch2/offline/{env}/{scheme}.parquet", env=CH2["sampling"]["env"],
             scheme=CH2["sampling"]["schemes"]),
+    "results/ch2/claims.csv",
 ]
 CH3_FIGURES = [
     *expand("figures/ch3/fig_3_{n}.{ext}", n=(2, 3, 4), ext=("pdf", "png")),

@@ -187,6 +187,21 @@ class Environment(ABC):
         self._online = self._draw_online()
         return StepResult(users, items, ratings)
 
+    def rate_pairs(self, users: np.ndarray, items: np.ndarray, seed: int) -> np.ndarray:
+        """Observed ratings of arbitrary pairs under the current state, without dynamics and without
+        touching the trial's random streams (noise from ``seed``): held-out evaluation sets
+        (section 2.5's control, the side checks of section 2.6)."""
+        if not self._has_state:
+            raise RuntimeError("call reset(seed) first")
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        if users.shape != items.shape:
+            raise ValueError(f"users and items must have the same shape, got {users.shape} and {items.shape}")
+        if users.size and (users.min() < 0 or users.max() >= self.n_users or items.min() < 0
+                           or items.max() >= self.n_items):
+            raise ValueError(f"{self.name}: pairs out of range {(self.n_users, self.n_items)}")
+        return np.asarray(self._rate(users, items, np.random.default_rng(seed)), dtype=np.float64)
+
     def true_ratings(self) -> np.ndarray:
         """Dense (n_users, n_items) matrix of current noise-free expected ratings (a new array)."""
         if not self._has_state:

@@ -37,6 +37,18 @@ def trial_seeds(base_seed: int, trials: Sequence[int]) -> list[int]:
     return [int(base_seed) + int(t) for t in trials]
 
 
+def retrain_interval(setting: int | Mapping[str, int], recommender: str) -> int:
+    """Steps between retrains for ``recommender``: an integer for all, or a mapping with a
+    ``default`` and per-recommender overrides (the ``ch2.retrain_every`` preset key)."""
+    if isinstance(setting, Mapping):
+        if recommender in setting:
+            return int(setting[recommender])
+        if "default" not in setting:
+            raise KeyError(f"ch2.retrain_every has no entry for {recommender!r} and no 'default'")
+        return int(setting["default"])
+    return int(setting)
+
+
 def trial_chunks(trials: int, per_job: int) -> list[list[int]]:
     """Trial indices split into jobs of at most ``per_job`` trials."""
     return [list(range(start, min(start + per_job, trials))) for start in range(0, trials, per_job)]
@@ -58,8 +70,11 @@ def initial_topic_affinity(env: TopicsEnv) -> dict[str, float]:
 
 def online_job(env_name: str, env_params: Mapping[str, Any], recommender: str,
                recommender_params: Mapping[str, Any], seeds: Sequence[int], total_ratings: int,
-               model_path: str | Path | None = None) -> pd.DataFrame:
+               model_path: str | Path | None = None, retrain_every: int = 1) -> pd.DataFrame:
     """Online trials of one recommender in one environment (section 2.6), one row per step.
+
+    ``retrain_every``: see :func:`recdyn.sim.online.run_online` (1 = after every step, as in the
+    thesis); recorded in the table's ``retrain_every`` column.
 
     Topics environments also record the mean topic affinities after every step, and a step-0 row
     per trial with the initial affinities (before the recommender acted)."""
@@ -70,7 +85,8 @@ def online_job(env_name: str, env_params: Mapping[str, Any], recommender: str,
         return make_recommender(recommender, **recommender_params, **extra)
 
     hook = topic_affinity if isinstance(env, TopicsEnv) else None
-    table = run_trials(env, factory, seeds=list(seeds), total_ratings=total_ratings, record_affinity=hook)
+    table = run_trials(env, factory, seeds=list(seeds), total_ratings=total_ratings, record_affinity=hook,
+                       retrain_every=retrain_every)
     if hook is not None:
         initial = []
         for trial, seed in enumerate(seeds):
@@ -78,7 +94,7 @@ def online_job(env_name: str, env_params: Mapping[str, Any], recommender: str,
             initial.append({"trial": trial, "seed": int(seed), "step": -1, **initial_topic_affinity(env)})
         table = pd.concat([pd.DataFrame(initial), table], ignore_index=True)
     log.info("%s x %s: %d trials, %d rows", env_name, recommender, len(seeds), len(table))
-    return table.assign(env=env_name, recommender=recommender)
+    return table.assign(env=env_name, recommender=recommender, retrain_every=int(retrain_every))
 
 
 def trial_affinity(online: pd.DataFrame) -> pd.DataFrame:

@@ -46,6 +46,7 @@ def select(recommender: str, table: pd.DataFrame) -> dict[str, Any]:
     row = best_row(table, criterion)
     return {"recommender": recommender, "criterion": criterion, "params": params_of(row),
             "rmse": float(row["rmse"].iloc[0]), "ndcg": float(row["ndcg"].iloc[0]),
+            "rmse_std": float(row["rmse_std"].iloc[0]), "ndcg_std": float(row["ndcg_std"].iloc[0]),
             "fit_seconds": float(row["fit_seconds"].iloc[0]), "folds": int(row["folds"].iloc[0]),
             "k": int(row["k"].iloc[0]), "grid_points": int(len(table))}
 
