@@ -33,35 +33,25 @@ import numpy as np
 import torch
 from torch import nn
 
+from recdyn.twostage.systems import allocate_features, allocate_pools, pool_owner
+
 
 def random_pools(n_items: int, n_experts: int, rng: np.random.Generator) -> np.ndarray:
-    """Pool of each item (section 4.8, ``get_random_pools``): items randomly permuted and divided
-    into N pools of floor(|A|/N) items; the remaining items go one by one to the first pools."""
+    """Pool of each item (section 4.8, as the bandit nominators' pools:
+    :func:`recdyn.twostage.systems.allocate_pools`): items randomly permuted and divided into N pools
+    of floor(|A|/N) items; the remaining items go one by one to the first pools."""
     if not 1 <= n_experts <= n_items:
         raise ValueError(f"n_experts={n_experts} must be in [1, n_items={n_items}]")
-    size = n_items // n_experts
-    owner = np.concatenate([np.repeat(np.arange(n_experts), size), np.arange(n_items - size * n_experts)])
-    pools = np.empty(n_items, dtype=np.int64)
-    pools[rng.permutation(n_items)] = owner
-    return pools
+    pools, mask = allocate_pools(rng, 1, n_items, n_experts)
+    return pool_owner(pools, mask, n_items)[0]
 
 
 def random_feature_subsets(n_features: int, s: int, n_experts: int, rng: np.random.Generator) -> np.ndarray:
-    """``(N, s)`` feature indices (section 4.8, ``get_random_features``): features randomly permuted
-    and divided into N disjoint sets of s' = min(s, floor(d/N)); if s' < s, each expert adds s - s'
-    features drawn uniformly without replacement from the d - s' features it does not have yet."""
+    """``(N, s)`` sorted feature indices (section 4.8, as the bandit nominators' features:
+    :func:`recdyn.twostage.systems.allocate_features`)."""
     if not 1 <= s <= n_features:
         raise ValueError(f"feature subset size s={s} must be in [1, n_features={n_features}]")
-    s0 = min(s, n_features // n_experts)
-    perm = rng.permutation(n_features)
-    base = perm[: s0 * n_experts].reshape(n_experts, s0)
-    if s0 == s:
-        return np.sort(base, axis=1)
-    # extra features: Gumbel-top-(s - s0) over the features not in the expert's own set
-    keys = rng.random((n_experts, n_features))
-    keys[np.arange(n_experts)[:, None], base] = -1.0
-    extra = np.argsort(-keys, axis=1, kind="stable")[:, : s - s0]
-    return np.sort(np.concatenate([base, extra], axis=1), axis=1)
+    return np.sort(allocate_features(rng, 1, n_features, s, n_experts)[0], axis=1)
 
 
 class TwoTowerMoE(nn.Module):

@@ -12,7 +12,7 @@ loader finds the two files anywhere below its folder):
 
 Planted structure.  Categories are hierarchical, as in AmazonCat-13K: two *root* categories
 (the two most frequent, which the thesis skips), 100 *main* categories (frequency ranks 3..102,
-the thesis' bandit arms) and ``n_categories - 102`` *tail* categories.  96% of items get one
+the thesis' bandit arms) and ``n_categories - 102`` *tail* categories.  97.5% of items get one
 main category plus a Poisson number of further ones (mean 1.5; for 3% of items mean 20, the
 heavily labelled items that earn the most rewards), drawn without replacement by share; an
 item's first main category decides its root; tail labels are Poisson (about 0.5 a item).
@@ -55,7 +55,7 @@ def _main_shares(n_main: int = N_MAIN, n_total: int | None = None) -> tuple[np.n
 
 
 def write_amazoncat(out_dir: Path, *, seed: int, n_items: int = 20_000, n_categories: int = 13_330,
-                    n_features: int = N_FEATURES, coverage: float = 0.96, extra_main: float = 1.5,
+                    n_features: int = N_FEATURES, coverage: float = 0.975, extra_main: float = 1.5,
                     heavy_share: float = 0.03, heavy_extra: float = 20.0,
                     signal: float = 1.5, noise: float = 0.5) -> dict[str, Path]:
     """Write ``features.npz`` and ``ratings.npz``; returns ``{name: path}``.
