@@ -81,8 +81,24 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
     table_3_1 = pd.read_csv(figures / "ch3" / "table_3_1.csv")
     assert list(table_3_1["method"]) == ["Naive", "Pop", "PF", "Pan", "CAFL"]
     assert {"ml-100k", "topics-static"} <= set(pd.read_csv(figures / "ch2" / "table_recommenders.csv")["env"])
+    chapter_figures = {
+        "ch2": ["fig_2_1", "fig_2_3", "fig_2_4", "fig_2_5", "fig_2_6", "fig_2_8"],
+        "ch4": ["fig_4_3", "fig_4_4", "fig_4_5", "fig_4_6", "fig_4_7", "fig_4_8"],
+        "ch5": ["fig_5_2", "fig_5_3", "fig_5_4", "fig_5_5", "fig_5_6", "fig_5_7", "fig_5_8", "fig_5_10", "fig_5_11"],
+    }
+    for chapter, names in chapter_figures.items():
+        for name in names:
+            for ext in ("pdf", "png"):
+                assert (figures / chapter / f"{name}.{ext}").stat().st_size > 1000, name
+            assert (figures / chapter / f"{name}.provenance.json").is_file(), name
+    for number in (1, 2, 3, 4):
+        assert len(pd.read_csv(figures / "ch4" / f"table_4_{number}.csv")) > 0
+    sampling = pd.read_csv(figures / "ch2" / "table_sampling.csv")
+    assert {"ndcg_uniform", "ndcg_ml100k-init", "heldout_ndcg_ml100k-init"} <= set(sampling.columns)
     claims = pd.read_csv(tmp_path / "results" / "claims.csv")
-    assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean", "ch2.fig_2_7.static_stays"} <= set(claims["claim_id"])
+    assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean", "ch2.fig_2_7.static_stays",
+            "ch2.sampling.rank_stable", "ch2.online.offline_predicts_online"} <= set(claims["claim_id"])
+    assert set(claims["chapter"]) >= {"data", "ch2", "ch3", "ch4", "ch5"}
     assert "claims pass" in (figures / "claims.md").read_text()
     assert "regenerated figures/data/overview_ml100k.*" in result.stderr
     assert "SYNTHETIC STAND-IN" in result.stderr  # start warning and end-of-run summary

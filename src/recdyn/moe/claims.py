@@ -34,7 +34,7 @@ def moe_claims(summary: pd.DataFrame, data: str, majority: float = 0.5) -> list[
         by_de = ", ".join(f"d_e={d}: {g['moe_wins'].mean():.0%}" for d, g in wins.groupby("embedding_dim"))
         rest_text = f"{rest['moe_wins'].mean():.0%}" if len(rest) else "n/a"
         claims.append(Claim(
-            claim_id=claim_id, chapter="4", section="4.4 (Fig. 4.5)",
+            claim_id=claim_id, chapter="ch4", section="4.4 (Fig. 4.5)",
             statement=f"MoE beats random pool allocation in {metric}@5 for most configurations "
                       f"(except possibly the smallest training set and the largest d_e)",
             expectation=f"share of (c, N, s, d_e) with MoE mean > random mean > {majority:.0%}",

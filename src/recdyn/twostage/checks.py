@@ -72,7 +72,7 @@ def twostage_claims(synthetic: pd.DataFrame, amazon: pd.DataFrame, supervised: p
     claims = []
 
     def claim(cid: str, section: str, statement: str, expectation: str, measured: str, passed: bool, source: str) -> None:
-        claims.append(Claim(cid, "4", section, statement, expectation, measured, bool(passed), source))
+        claims.append(Claim(cid, "ch4", section, statement, expectation, measured, bool(passed), source))
 
     for name, table in (("synthetic", synthetic), ("amazon", amazon)):
         share, median, count = two_stage_vs_single(table)
