@@ -128,6 +128,11 @@ def plot_over_steps(bands: dict[str, pd.DataFrame], env: str, retrain_note: str 
             ax.fill_between(group["step"], group["lo"], group["hi"], color=colors[rec], alpha=0.2, linewidth=0)
         ax.set_xlabel("timestep")
         ax.set_ylabel(ylabel)
+        means = bands[key]["mean"].to_numpy(dtype=float)
+        if np.isfinite(means).any():  # few trials give wide t bands: frame the means, not the bands
+            lo, hi = np.nanmin(means), np.nanmax(means)
+            pad = 0.25 * max(hi - lo, 0.1)
+            ax.set_ylim(max(lo - pad, 0.0), hi + pad)
     axes[0].legend(fontsize=8, ncol=2)
     fig.suptitle(f"{env}: recommended items over time{retrain_note}", fontsize=10)
     fig.tight_layout()
