@@ -235,6 +235,22 @@ def test_wals_decreases_objective_and_is_deterministic():
     assert centred.offset == pytest.approx(r.mean())
     empty = fit_wals(u[:0], i[:0], r[:0], n_users=n_users, n_items=n_items, latent_dim=4)
     assert np.all(empty.scores() == 0)
+    # rows without observations: kept at their random initial draw (the CAFL authors' ALS), or 0
+    keep = (u != 0) & (i >= 2)  # user 0 and items 0, 1 have no data
+    seen = np.isin(np.arange(n_items), i[keep])
+    assert not seen[:2].any()
+    rnd = fit_wals(u[keep], i[keep], r[keep], n_users=n_users, n_items=n_items, latent_dim=4, reg=0.1, n_iters=3,
+                   seed=5, unobserved="random")
+    init = np.random.default_rng(5)
+    p0 = init.standard_normal((n_users, 4)) * 0.1
+    q0 = init.standard_normal((n_items, 4)) * 0.1
+    assert np.allclose(rnd.user_factors[0], p0[0]) and np.allclose(rnd.item_factors[~seen], q0[~seen])
+    assert np.unique(rnd.scores(np.array([1]))[0, ~seen]).size == np.count_nonzero(~seen)  # no ties
+    zero = fit_wals(u[keep], i[keep], r[keep], n_users=n_users, n_items=n_items, latent_dim=4, reg=0.1,
+                    n_iters=3, seed=5)
+    assert np.all(zero.user_factors[0] == 0) and np.all(zero.item_factors[~seen] == 0)
+    with pytest.raises(ValueError):
+        fit_wals(u, i, r, n_users=n_users, n_items=n_items, unobserved="mean")
     with pytest.raises(ValueError):
         fit_wals(u, i, r, -w, n_users=n_users, n_items=n_items)
 
@@ -356,3 +372,18 @@ def test_run_cafl_is_deterministic_and_handles_slates():
     uni = run_cafl(_small_env(), policy="uniform", **kwargs)
     assert np.allclose(uni["weight_mean"].iloc[1:], 1.0, atol=0.1)
     assert (uni["weight_max"].iloc[1:] < 1.35).all()
+
+
+def test_rank_clip_ties_share_the_greedy_mass():
+    """rank_clip=(0, 1) (the CAFL authors' clipped predictions): on 1-5 ratings most scores tie at
+    1, so the greedy mass is split among the tied items and the logged q reflects it."""
+    kwargs = dict(seed=7, steps=3, ratings_per_step=8, test_size=300, wals_params=dict(latent_dim=3, n_iters=3),
+                  return_log=True)
+    clipped, log = run_cafl(_small_env(), learner="feedback", rank_clip=(0.0, 1.0), **kwargs)
+    raw, raw_log = run_cafl(_small_env(), learner="feedback", **kwargs)
+    # with raw scores a greedy pick has q ~ 0.9; with clipped ties the greedy share is split
+    assert log.q.mean() < 0.6 < raw_log.q.mean()
+    assert (log.q > 0).all() and (log.q <= 1).all()
+    assert np.allclose(clipped.loc[0, ["rmse", "ndcg"]], raw.loc[0, ["rmse", "ndcg"]])  # metrics unclipped
+    with pytest.raises(ValueError):
+        run_cafl(_small_env(), learner="feedback", rank_clip=(1.0, 0.0), **kwargs)

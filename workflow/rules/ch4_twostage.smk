@@ -38,10 +38,6 @@ localrules:
     claims_ch4_twostage,
 
 
-def ch4ts_data_inputs(wildcards) -> list[str]:
-    """AmazonCat files for the Amazon jobs, nothing for the synthetic ones."""
-    return processed("amazoncat") if wildcards.dataset == "amazon" else []
-
 
 rule ch4ts_tune:
     """Single-stage sweep of one learner kind over its grid, no misspecification (Tables 4.1/4.3)."""

@@ -88,6 +88,11 @@ def sampling_model(wildcards) -> dict:
     return {"model": ML100K_MODEL} if SAMPLING_ENV == "ml-100k" else {}
 
 
+def ch4ts_data_inputs(wildcards) -> list[str]:
+    """AmazonCat files for the chapter 4 bandit jobs on Amazon, nothing for the synthetic ones."""
+    return processed("amazoncat") if wildcards.dataset == "amazon" else []
+
+
 def env_model(wildcards) -> dict:
     """The fitted model file for the ml-100k environment (no input for the others)."""
     return {"model": ML100K_MODEL} if wildcards.env == "ml-100k" else {}

@@ -45,6 +45,40 @@ The learners
   step"; the authors drew the same number of pairs uniformly from all non-test pairs at once,
   which differs only in how the ratings spread over users); unweighted fit.
 
+Never-rated items, clipping and ties (how the authors' code ranks; facts read from the CAFL
+repository's ``als.py``/``metrics.py`` and RecLab 3f5a8d7 ``recommenders/recommender.py``)
+-------------------------------------------------------------------------------------------------
+* Items (and users) without ratings: the authors' ALS keeps them at a random ``N(0, 0.1^2)``
+  factor (it skips rows without data), so such an item is predicted ``p_u . q_rand``, never an
+  exact tie. Here: :func:`recdyn.cafl.wals.fit_wals` ``unobserved="random"`` (default of
+  :data:`DEFAULT_WALS`); ``"zero"`` predicts them 0 (all tied). An earlier version of this module
+  used ``"zero"``, so a learner's top-k over items it had no data on was decided by the random
+  tie-break key alone.
+* Clipping (``rank_clip``): the authors' ALS clips its dense predictions to ``[0, 1]``
+  (``(user_factors @ item_factors.T).clip(0, 1)``) and both its epsilon-greedy policy
+  (RecLab ``recommend`` reads ``_dense_predictions``) and ``metrics.jaccard``'s top-k rank those
+  clipped values, although ml-100k-v1 and beta-rank-v1 rate on 1-5. Every item predicted at
+  least 1 therefore ties at the top: the greedy step recommends uniformly among them (RecLab
+  shuffles the candidates before ``argsort``: ties broken at random; :class:`EpsilonGreedy` gives
+  every maximiser the same share of the greedy mass, so the logged probability is exact) and
+  the top-k sets break those ties at random. ``rank_clip=(0, 1)`` reproduces this (presets'
+  ``run.rank_clip``); the oracle ranks the unclipped true ratings (RecLab's ``PerfectRec``), and
+  RMSE and NDCG use the unclipped scores (RMSE clipped to the rating range) as before. This is
+  the authors' setting, read literally; ``rank_clip=None`` ranks the raw scores.
+  Consequence (measured on the default preset, ml100k-v1, 30 rounds): with the clip, a top-k
+  set is random among the test items predicted >= 1 and ordered by score only below 1, so the
+  Jaccard index mainly tracks how many of a user's test items a learner still predicts below 1
+  (little or no data) and tends to that of random sets (Uniform's line) as data accumulate;
+  Feedback then stays above Uniform and CAFL below Feedback from round ~8 on (last round, 3
+  seeds: CAFL -0.0045, Feedback -0.0044, Uniform -0.0050 relative to the oracle), the pattern of
+  the thesis' Figure 3.4. Without the clip (one seed) the order of CAFL and Feedback reverses:
+  CAFL +0.0025, Feedback -0.0027, Uniform -0.0023, because CAFL's weights put ~10x the mean
+  weight on the exploration ratings (weight_max ~ 10) and its model ranks broadly liked items.
+* Remaining exact ties (clipped scores, the oracle's integer beta-rank ratings) are broken by a
+  random key per test pair (or per user-item pair for ``jaccard_items="eligible"``) drawn from
+  the seed, shared by all learners: deterministic, and independent across users as the authors'
+  ``argsort`` over a randomly ordered test list.
+
 Slate environments (beta-rank)
 ------------------------------
 The thesis and the authors recommend ONE item per online user (RecLab
@@ -104,7 +138,7 @@ LEARNERS = ("feedback", "uniform", "cafl")
 
 #: Weighted-ALS defaults (:func:`recdyn.cafl.wals.fit_wals` arguments plus ``warm_start``).
 DEFAULT_WALS: dict[str, Any] = dict(latent_dim=20, reg=0.04, n_iters=10, init_sd=0.1, center=False,
-                                    reg_by_weight=False, warm_start=True)
+                                    reg_by_weight=False, unobserved="random", warm_start=True)
 DEFAULT_POLICY = "epsilon-greedy"
 DEFAULT_POLICY_PARAMS: dict[str, Any] = {"eps": 0.1}
 
@@ -180,6 +214,7 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
              ratings_per_step: int | None = None, policy: str = DEFAULT_POLICY,
              policy_params: dict[str, Any] | None = None, wals_params: dict[str, Any] | None = None,
              jaccard_k: int = 10, jaccard_items: str = "test", ndcg_k: int | None = None,
+             rank_clip: tuple[float, float] | list[float] | None = None,
              n_mc: int = 200, return_log: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Run one learner of thesis section 3.4 on ``env`` (protocol in the module docstring).
 
@@ -197,13 +232,18 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
         policy, policy_params: :func:`recdyn.cafl.policy.make_policy` arguments for Feedback and
             CAFL (default epsilon-greedy, ``eps = 0.1``).
         wals_params: overrides of :data:`DEFAULT_WALS` (``latent_dim``, ``reg``, ``n_iters``,
-            ``init_sd``, ``center``, ``reg_by_weight``, ``dtype``, ``warm_start``).
+            ``init_sd``, ``center``, ``reg_by_weight``, ``unobserved``, ``dtype``, ``warm_start``).
         jaccard_k: size of the top-k sets of the Jaccard index (10).
         jaccard_items: where the top-k sets are taken: ``"test"`` (default, the authors': among
             the user's test items) or ``"eligible"`` (among the items the learner could
             recommend to the user now, i.e. what its greedy policy would recommend next; the
             oracle then ranks the same items by their true expected ratings).
         ndcg_k: NDCG cutoff (None: whole lists).
+        rank_clip: ``(low, high)``: the learner's predicted scores are clipped to this range
+            before the policy ranks them and before the Jaccard top-k sets are taken (ties then
+            share the greedy mass / are broken by the random key); None (default): unclipped.
+            The CAFL authors' ALS clips its dense predictions to ``(0, 1)`` on the 1-5
+            environments (module docstring).
         n_mc: Monte Carlo slates for inclusion probabilities (slate environments only).
         return_log: also return the log of online ratings (round, env_step, user, item, rating,
             q = policy probability, prob = marginal probability used by CAFL).
@@ -219,6 +259,14 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
         raise ValueError("steps must be >= 0 and jaccard_k >= 1")
     if jaccard_items not in ("test", "eligible"):
         raise ValueError(f"jaccard_items must be 'test' or 'eligible', got {jaccard_items!r}")
+    if rank_clip is not None:
+        rank_clip = (float(rank_clip[0]), float(rank_clip[1]))
+        if not rank_clip[0] < rank_clip[1]:
+            raise ValueError(f"rank_clip must be (low, high) with low < high, got {rank_clip}")
+
+    def ranked(scores: np.ndarray) -> np.ndarray:
+        return scores if rank_clip is None else np.clip(scores, *rank_clip)
+
     n_online = int(env.n_online)
     ratings_per_step = n_online if ratings_per_step is None else int(ratings_per_step)
     if ratings_per_step < 1 or ratings_per_step % n_online:
@@ -280,10 +328,10 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
         pred = model.predict(test_u, test_i)
         n_rated = int(sum(v.size for v in log["user"]))
         if jaccard_items == "test":
-            sets = top_k_sets(test_u, test_i, pred, tiebreak, jaccard_k, n_users, n_items)
+            sets = top_k_sets(test_u, test_i, ranked(pred), tiebreak, jaccard_k, n_users, n_items)
             oracle_sets = top_k_sets(test_u, test_i, true_test, tiebreak, jaccard_k, n_users, n_items)
         else:
-            sets = top_k_dense_sets(model.scores(), ~blocked, dense_tiebreak, jaccard_k)
+            sets = top_k_dense_sets(ranked(model.scores()), ~blocked, dense_tiebreak, jaccard_k)
             oracle_sets = top_k_dense_sets(true, ~blocked, dense_tiebreak, jaccard_k)
         records.append({
             "seed": int(seed), "learner": learner, "step": round_, "n_ratings": n_rated,
@@ -303,7 +351,7 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
         for _ in range(env_steps_per_round):
             online = env.online_users()
             eligible = ~blocked[online]
-            scores = np.zeros(eligible.shape) if learner == "uniform" else model.scores(online)
+            scores = np.zeros(eligible.shape) if learner == "uniform" else ranked(model.scores(online))
             recs, q = pol.sample(scores, eligible, streams["policy"], size=slate, n_mc=n_mc)
             if slate == 1:
                 result = env.step(recs[:, 0])

@@ -17,12 +17,23 @@ with one non-negative weight ``w_ui`` per observed rating (CAFL: the weights of
   RecLab ``PredictRecommender`` with ``user_factors @ item_factors.T``) has none.
 * ``mu`` (*choice*, ``center``): 0 by default (the thesis' and the authors' model); with
   ``center=True`` it is the weighted mean training rating, fixed before the alternation, so
-  users and items without data are predicted ``mu`` instead of 0.
+  users and items without data are predicted around ``mu`` instead of around 0.
 * Regularisation: ``lam_u = lam_i = reg`` (the authors' ``reg * I`` in every normal equation, not
   scaled by the number or the weights of the ratings; their default ``regularizer=0.04``);
   ``reg_by_weight=True`` gives the ALS-WR variant (Zhou et al. 2008) ``lam_u = reg * sum_i w_ui``.
-  ``reg`` must be positive, so every normal equation is positive definite and a row without
-  observations gets the factor 0 (the authors kept such rows at their random initialisation).
+  ``reg`` must be positive, so every normal equation is positive definite.
+* Users and items without observations (``unobserved``): the normal equation of such a row gives
+  the factor 0, so every never-rated item would be predicted exactly 0 (``offset``) for every
+  user and all of them would tie. The CAFL authors' ALS (``als.py``, ``update_values``) starts
+  each half-step from i.i.d. ``N(0, 0.1^2)`` factors and skips the rows without data, so those
+  rows KEEP a random vector and a never-rated item is predicted ``p_u . q_rand``: small, below
+  the items with (positive) ratings, ordered differently for each user but consistently across
+  users who share a direction of taste. ``unobserved="random"`` (the authors' reading; the
+  default of the section 3.4 experiments, :data:`recdyn.cafl.experiment.DEFAULT_WALS`) keeps
+  such rows at their initial draw (or warm-start value); ``"zero"`` (default here: the plain
+  ridge solution) sets them to 0.
+  This decides how the top-k sets of the homogenization metric (and the greedy policy) order the
+  items a learner has no data on (see :mod:`recdyn.cafl.experiment`).
 * Alternation (the authors' order): item factors given user factors, then user factors given item
   factors; ``n_iters`` such sweeps. Initialisation: i.i.d. ``N(0, init_sd^2)`` entries
   (``init_sd = 0.1`` as the authors) from ``numpy.random.default_rng(seed)``, or a warm start
@@ -257,7 +268,7 @@ def fit_wals(users: np.ndarray, items: np.ndarray, ratings: np.ndarray,
              weights: np.ndarray | None = None, *, n_users: int, n_items: int, latent_dim: int = 20,
              reg: float = 0.04, n_iters: int = 10, init_sd: float = 0.1, seed: int = 0,
              init: WALSModel | None = None, center: bool = False, reg_by_weight: bool = False,
-             dtype: type = np.float64, backend: str = "auto") -> WALSModel:
+             dtype: type = np.float64, backend: str = "auto", unobserved: str = "zero") -> WALSModel:
     """Fit the weighted factorisation by ``n_iters`` alternating sweeps (see the module docstring).
 
     Args:
@@ -272,10 +283,16 @@ def fit_wals(users: np.ndarray, items: np.ndarray, ratings: np.ndarray,
         reg_by_weight: ALS-WR penalty ``reg * (total weight of the row)``.
         dtype: np.float64 (default) or np.float32.
         backend: ``"auto"``, ``"numpy"`` or ``"torch"`` (:func:`solve_rows`).
+        unobserved: ``"zero"`` (rows without observations are set to 0, the ridge solution) or
+            ``"random"`` (they keep their initial or warm-start factors, the authors' ALS);
+            module docstring.
 
     Returns:
-        The fitted :class:`WALSModel`. With no ratings at all: zero factors (offset 0).
+        The fitted :class:`WALSModel`. With no ratings at all: the initial factors
+        (``"random"``) or zero factors (``"zero"``), offset 0.
     """
+    if unobserved not in ("random", "zero"):
+        raise ValueError(f"unobserved must be 'random' or 'zero', got {unobserved!r}")
     users = np.asarray(users, dtype=np.int64)
     items = np.asarray(items, dtype=np.int64)
     ratings = np.asarray(ratings, dtype=np.float64)
@@ -305,10 +322,18 @@ def fit_wals(users: np.ndarray, items: np.ndarray, ratings: np.ndarray,
         keep_q = np.any(init.item_factors != 0, axis=1)
         p[keep_p] = init.user_factors[keep_p]
         q[keep_q] = init.item_factors[keep_q]
+    empty_u = np.bincount(users, minlength=n_users) == 0
+    empty_i = np.bincount(items, minlength=n_items) == 0
+    if unobserved == "zero":
+        p[empty_u] = 0.0
+        q[empty_i] = 0.0
     if users.size == 0:
-        return WALSModel(np.zeros((n_users, latent_dim), dtype), np.zeros((n_items, latent_dim), dtype), 0.0)
+        return WALSModel(p, q, 0.0)
     r = ratings - offset
+    p_empty, q_empty = p[empty_u], q[empty_i]
     for _ in range(n_iters):
         q = solve_rows(items, users, r, w, p, n_items, reg, reg_by_weight=reg_by_weight, backend=backend)
+        q[empty_i] = q_empty
         p = solve_rows(users, items, r, w, q, n_users, reg, reg_by_weight=reg_by_weight, backend=backend)
+        p[empty_u] = p_empty
     return WALSModel(p, q, offset)
