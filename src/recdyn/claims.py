@@ -18,6 +18,10 @@ from recdyn.io import atomic_path
 COLUMNS = ["claim_id", "chapter", "section", "statement", "expectation", "measured", "passed", "data"]
 
 
+#: Chapter labels of claims, in the order of the claims page.
+CHAPTERS = ("data", "ch2", "ch3", "ch4", "ch5")
+
+
 @dataclass(frozen=True)
 class Claim:
     """One checked statement of the thesis."""
@@ -30,6 +34,10 @@ class Claim:
     measured: str
     passed: bool
     data: str
+
+    def __post_init__(self) -> None:
+        if self.chapter not in CHAPTERS:
+            raise ValueError(f"claim {self.claim_id!r}: chapter must be one of {CHAPTERS}, got {self.chapter!r}")
 
 
 def data_label(manifests: Mapping[str, Mapping[str, Any]], datasets: Sequence[str]) -> str:

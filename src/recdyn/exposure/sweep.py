@@ -1,0 +1,149 @@
+"""One job of the section 5.3 sweep: all (n, tau) games of one fitted model, each batched over
+random initialisations x step sizes, with the Riemannian test and the audit measures of every run.
+
+The demand is uniform over the fitted user embeddings (optionally a seeded subsample of
+``demand_users`` of them, a cost knob of the smaller presets; the thesis uses all users); the fitted item
+embeddings are the baseline creators. Games of NMF embeddings are non-negative (Definition 2) and use the
+finder's ``nonnegative`` mode. Every (n, tau) game uses the same initial parameters for each step size
+(``inits`` draws seeded by ``init_seed``, n and the recommender seed).
+
+Baseline rows (``kind == "baseline"``, Figure 5.4's 'b'): for each initialisation index, ``n`` items drawn
+at random (seeded) from the fitted item embeddings stand in for the pre-adaptation producers -- our reading,
+since the thesis compares ``n`` strategic producers with "the original learned item embeddings".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recdyn.exposure import audit
+from recdyn.exposure.finder import find_local_equilibria, random_init
+from recdyn.exposure.game import DTYPE, mean_direction
+from recdyn.exposure.riemann import riemannian_test
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepSpec:
+    """Grid and finder settings of one sweep job (all from the preset's ``ch5_audit`` section)."""
+
+    ns: Sequence[int]
+    taus: Sequence[float]
+    step_sizes: Sequence[float]
+    inits: int
+    init_seed: int
+    max_iter: int
+    tol: float
+    grad_tol: float
+    eig_tol: float
+    cluster_eps: float
+    neighbourhoods: Sequence[int]
+    games_per_job: int = 0  # (n, tau) games per Snakemake job (used by the rules; 0 = all)
+
+    def games(self) -> list[tuple[int, float]]:
+        """All (n, tau) games of the sweep, n-major (the order the job chunks split)."""
+        return [(int(n), float(tau)) for n in self.ns for tau in self.taus]
+
+    def chunks(self) -> list[list[tuple[int, float]]]:
+        """The games split into jobs of ``games_per_job`` (one job with all of them if 0)."""
+        games = self.games()
+        size = self.games_per_job or len(games)
+        return [games[i:i + size] for i in range(0, len(games), size)]
+
+
+def demand(users: np.ndarray, max_users: int | None, seed: int) -> np.ndarray:
+    """Indices of the users forming the demand: all, or a seeded subsample of ``max_users``."""
+    m = len(users)
+    if max_users is None or max_users >= m:
+        return np.arange(m)
+    return np.sort(np.random.default_rng(seed).choice(m, size=max_users, replace=False))
+
+
+def run_sweep(
+    users: np.ndarray, items: np.ndarray, spec: SweepSpec, nonnegative: bool, seed: int,
+    labels: Mapping[str, object], user_is_male: np.ndarray | None = None,
+    item_is_male: np.ndarray | None = None, item_gendered: np.ndarray | None = None,
+    games: Sequence[tuple[int, float]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Find equilibria for every (n, tau) of ``games`` (default: all of ``spec``) and measure them;
+    returns the per-run table and the strategies.
+
+    ``user_is_male`` enables the Figure 5.4 measures (MovieLens), ``item_is_male``/``item_gendered`` the
+    Figure 5.5 measures (LastFM). ``labels`` are constant columns (dataset, model, d, seed). The baseline
+    rows of ``n`` are produced with the game ``(n, spec.taus[0])``, so each appears once across job chunks.
+    """
+    c = torch.as_tensor(users, dtype=DTYPE)
+    base = torch.as_tensor(items, dtype=DTYPE)
+    cbar = mean_direction(c)
+    d = c.shape[1]
+    rows, strategies = [], {}
+    steps = torch.as_tensor(np.repeat(np.asarray(spec.step_sizes, dtype=float), spec.inits), dtype=DTYPE)
+    games = spec.games() if games is None else [(int(n), float(tau)) for n, tau in games]
+    for n, tau in games:
+        theta0 = random_init(spec.inits, n, d, seed=spec.init_seed + 1000 * seed + n, nonnegative=nonnegative)
+        theta0 = theta0.repeat(len(spec.step_sizes), 1, 1)
+        start = time.perf_counter()
+        res = find_local_equilibria(c, theta0, tau, steps, max_iter=spec.max_iter, tol=spec.tol,
+                                    nonnegative=nonnegative)
+        test = riemannian_test(res.s, c, tau, grad_tol=spec.grad_tol, eig_tol=spec.eig_tol)
+        table = pd.DataFrame({
+            "kind": "strategic", "n": n, "tau": float(tau), "step_size": steps.numpy(),
+            "init": np.tile(np.arange(spec.inits), len(spec.step_sizes)),
+            "iterations": res.iterations.numpy(), "converged": res.converged.numpy(),
+            "grad_norm": test.grad_norm.numpy(), "max_eig": test.max_eig.numpy(), "label": test.label,
+        })
+        table = table.assign(**_measures(res.s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered))
+        rows.append(table)
+        strategies[f"n{n}_tau{tau:g}"] = res.s.numpy().astype(np.float32)
+        LOG.info("n=%d tau=%g: %d runs, %d converged, labels %s, %.1f s", n, tau, len(table),
+                 int(res.converged.sum()), table["label"].value_counts().to_dict(), time.perf_counter() - start)
+        if tau != float(spec.taus[0]):
+            continue
+        # Baseline 'b': n random fitted items per initialisation index.
+        gen = np.random.default_rng(spec.init_seed + 7919 * seed + n)
+        picks = np.stack([gen.choice(len(items), size=n, replace=False) for _ in range(spec.inits)])
+        sb = base[torch.as_tensor(picks)]
+        table = pd.DataFrame({"kind": "baseline", "n": n, "tau": np.nan, "step_size": np.nan,
+                              "init": np.arange(spec.inits), "label": "baseline"})
+        rows.append(table.assign(**_measures(sb, c, base, cbar, spec, user_is_male, item_is_male, item_gendered)))
+    out = pd.concat(rows, ignore_index=True)
+    for key, value in reversed(list(labels.items())):
+        out.insert(0, key, value)
+    return out, strategies
+
+
+def _measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered) -> dict[str, np.ndarray]:
+    n = s.shape[1]
+    distinct = audit.distinct_strategies(s, spec.cluster_eps).numpy()
+    out = {
+        "distinct": distinct,
+        "distinct_frac": distinct / n,
+        "dist_cbar": audit.distance_to_direction(s, cbar).numpy(),
+    }
+    if user_is_male is not None:
+        dmax, dshare = audit.user_gender_targeting(s, c, torch.as_tensor(user_is_male))
+        out |= {"delta_max_rating": dmax.numpy(), "delta_best_share": dshare.numpy()}
+    if item_is_male is not None:
+        mask = torch.as_tensor(item_gendered, dtype=torch.bool)
+        sizes = [k for k in spec.neighbourhoods if k <= int(mask.sum())]  # larger ones: NaN (too few creators)
+        if len(sizes) < len(spec.neighbourhoods):
+            LOG.warning("neighbourhood sizes %s exceed the %d gendered creators: reported as NaN",
+                        sorted(set(spec.neighbourhoods) - set(sizes)), int(mask.sum()))
+        nan = np.full(s.shape[0], np.nan)
+        for k in spec.neighbourhoods:
+            out[f"frac_diff_k{k}"], out[f"dist_diff_k{k}"] = nan, nan
+        if sizes:
+            frac, dist = audit.creator_gender_neighbourhoods(s, base[mask], torch.as_tensor(item_is_male)[mask],
+                                                              sizes)
+            for j, k in enumerate(sizes):
+                out[f"frac_diff_k{k}"] = frac[:, j].numpy()
+                out[f"dist_diff_k{k}"] = dist[:, j].numpy()
+    return out

@@ -1,0 +1,251 @@
+"""Tests of the exposure-game library (thesis sections 5.2, 5.3, 5.7): derivatives, Proposition 4,
+the finder, the Riemannian test and the audit measures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from recdyn.exposure import audit
+from recdyn.exposure.claims import audit_claims
+from recdyn.exposure.finder import find_local_equilibria, normalise, random_init, theta_gradient
+from recdyn.exposure.game import gradients, hessians, mean_direction, utilities, utilities_and_gradients
+from recdyn.exposure.models import cross_validate, fit_model, rating_data, rmse
+from recdyn.exposure.riemann import riemannian_test, tangent_basis
+
+D = torch.float64
+torch.set_num_threads(1)  # tiny tensors: extra threads only add overhead on the shared machine
+
+
+def _game(seed: int = 0, m: int = 40, d: int = 4, shift: float = 0.5):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(m, d, generator=gen, dtype=D) + shift
+
+
+def _own_fd(fun, s: torch.Tensor, i: int, eps: float = 1e-5) -> torch.Tensor:
+    """Central finite differences of fun(s)[..., i] with respect to s[..., i, :]."""
+    out = torch.zeros(s.shape[:-2] + s.shape[-1:], dtype=D)
+    for k in range(s.shape[-1]):
+        up, down = s.clone(), s.clone()
+        up[..., i, k] += eps
+        down[..., i, k] -= eps
+        out[..., k] = (fun(up)[..., i] - fun(down)[..., i]) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("tau", [0.3, 1.0, 2.5])
+def test_gradients_and_hessians_match_finite_differences(tau):
+    c = _game()
+    s = normalise(torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(1), dtype=D))
+    weights = torch.rand(c.shape[0], generator=torch.Generator().manual_seed(2), dtype=D)
+    g, h = gradients(s, c, tau, weights), hessians(s, c, tau, weights)
+    assert g.shape == (2, 3, 4) and h.shape == (2, 3, 4, 4)
+    for i in range(3):
+        torch.testing.assert_close(g[..., i, :], _own_fd(lambda x: utilities(x, c, tau, weights), s, i),
+                                   atol=1e-8, rtol=1e-6)
+        for k in range(4):
+            fd = _own_fd(lambda x: gradients(x, c, tau, weights)[..., k], s, i)
+            torch.testing.assert_close(h[..., i, k, :], fd, atol=1e-7, rtol=1e-5)
+    torch.testing.assert_close(h, h.transpose(-1, -2))
+
+
+def test_utilities_are_probabilities_and_batched():
+    c = _game(m=30)
+    s = normalise(torch.randn(5, 6, 4, generator=torch.Generator().manual_seed(3), dtype=D))
+    u, g = utilities_and_gradients(s, c, 0.2)
+    torch.testing.assert_close(u.sum(-1), torch.ones(5, dtype=D))
+    torch.testing.assert_close(u[3], utilities(s[3], c, 0.2))  # batch = one game at a time
+    torch.testing.assert_close(g[1], gradients(s[1], c, 0.2))
+    with pytest.raises(ValueError, match="tau > 0"):
+        utilities(s, c, 0.0)
+
+
+@pytest.mark.parametrize("tau", [0.05, 0.5, 3.0])
+def test_cbar_is_critical_point(tau):
+    """Proposition 4: s_1 = ... = s_n = c-bar is a critical point for every tau > 0."""
+    c = _game(shift=0.3)
+    cbar = mean_direction(c)
+    s = cbar.expand(1, 5, 4).clone()
+    test = riemannian_test(s, c, tau)
+    assert float(test.grad_norm[0]) < 1e-12
+
+
+def test_theta_gradient_is_chain_rule():
+    c, tau = _game(), 0.7
+    theta = 2.0 * torch.randn(1, 3, 4, generator=torch.Generator().manual_seed(4), dtype=D)
+    analytic = theta_gradient(theta, c, tau)
+    for i in range(3):
+        fd = _own_fd(lambda t: utilities(normalise(t), c, tau), theta, i)
+        torch.testing.assert_close(analytic[:, i], fd, atol=1e-8, rtol=1e-6)
+
+
+def test_finder_two_player_nonnegative_converges_to_cbar():
+    """Proposition 3 (non-negative, n = 2): s_1 = s_2 = c-bar is the equilibrium the finder reaches."""
+    gen = torch.Generator().manual_seed(5)
+    c = torch.rand(60, 2, generator=gen, dtype=D) + torch.tensor([0.5, 0.1], dtype=D)
+    cbar = mean_direction(c)
+    res = find_local_equilibria(c, random_init(4, 2, 2, seed=6, nonnegative=True), tau=1.0, step_size=0.5,
+                                max_iter=20_000, nonnegative=True)
+    assert bool(res.converged.all())
+    assert float((res.s - cbar).norm(dim=-1).max()) < 1e-4
+    assert bool((res.s >= 0).all())
+    assert set(riemannian_test(res.s, c, 1.0).label) == {"confirmed"}
+
+
+def test_finder_freezes_converged_runs_and_respects_max_iter():
+    c = _game(shift=1.0)
+    theta0 = random_init(3, 3, 4, seed=7)
+    res = find_local_equilibria(c, theta0, tau=1.0, step_size=torch.tensor([0.5, 0.5, 1e-6], dtype=D),
+                                max_iter=1500, compact_every=10)
+    assert res.converged.tolist()[:2] == [True, True]
+    assert not bool(res.converged[2]) and int(res.iterations[2]) == 1500
+    assert int(res.iterations[0]) < 1500
+    # the tiny-step run barely moved from its start
+    assert float((res.s[2] - normalise(theta0[2])).abs().max()) < 1e-2
+
+
+def test_finder_rejects_bad_input():
+    c = _game()
+    with pytest.raises(ValueError, match="positive orthant"):
+        find_local_equilibria(c, -torch.ones(1, 2, 4, dtype=D), 1.0, 0.1, nonnegative=True)
+    with pytest.raises(ValueError, match=r"\(B, n, d\)"):
+        find_local_equilibria(c, torch.ones(2, 4, dtype=D), 1.0, 0.1)
+
+
+def test_tangent_basis_is_orthonormal_and_perpendicular():
+    s = normalise(torch.randn(7, 5, generator=torch.Generator().manual_seed(8), dtype=D))
+    s[0] = torch.tensor([-1.0, 0, 0, 0, 0], dtype=D)
+    u = tangent_basis(s)
+    torch.testing.assert_close(u.transpose(-1, -2) @ u, torch.eye(4, dtype=D).expand(7, 4, 4))
+    torch.testing.assert_close((s[:, None, :] @ u)[:, 0], torch.zeros(7, 4, dtype=D), atol=1e-14, rtol=0)
+
+
+def test_riemannian_test_accepts_maximum_and_rejects_saddle():
+    """Single consumer c = e_1 with n = 2 at tau = 1: s_i = e_1 is a strict local maximum of each u_i
+    (confirmed); s_1 = -e_1 (a critical point, the minimum) is rejected by the Hessian, and a
+    non-critical point by the gradient."""
+    c = torch.tensor([[1.0, 0.0, 0.0]], dtype=D)
+    e1 = torch.tensor([1.0, 0.0, 0.0], dtype=D)
+    s = torch.stack([torch.stack([e1, e1]), torch.stack([-e1, e1]), normalise(torch.tensor([[1.0, 1, 0], [1, 0, 0]], dtype=D))])
+    test = riemannian_test(s, c, 1.0)
+    assert list(test.label) == ["confirmed", "rejected", "rejected"]
+    assert float(test.max_eig[0]) < 0 < float(test.max_eig[1])
+    assert float(test.grad_norm[1]) < 1e-12 < float(test.grad_norm[2])
+
+
+def test_riemannian_test_rejects_saddle_and_flags_flat_points():
+    """Saddle: consumers (+-2, 0, 1) and (0, +-2, -1), s_1 = e_3, s_2 = -e_3, tau = 1. Both gradients
+    vanish by symmetry and player 1's tangent Hessian is diag(k_A a^2/2, k_B b^2/2) with k_A < 0 < k_B.
+    Flat: consumers +-e_1, s_1 = e_3, s_2 = e_2 give u_1 = 1/2 identically (zero eigenvalues)."""
+    c = torch.tensor([[2.0, 0, 1], [-2.0, 0, 1], [0, 2.0, -1], [0, -2.0, -1]], dtype=D)
+    e3 = torch.tensor([0.0, 0, 1], dtype=D)
+    test = riemannian_test(torch.stack([e3, -e3])[None], c, 1.0)
+    eig = test.eigenvalues[0, 0]
+    assert float(test.grad_norm[0]) < 1e-14
+    assert float(eig.min()) < -1e-3 and float(eig.max()) > 1e-3 and test.label[0] == "rejected"
+    flat = riemannian_test(torch.tensor([[[0.0, 0, 1], [0, 1.0, 0]]], dtype=D),
+                           torch.tensor([[1.0, 0, 0], [-1.0, 0, 0]], dtype=D), 1.0)
+    assert float(flat.eigenvalues.abs().max()) == 0.0 and flat.label[0] == "not ruled out"
+    assert float(flat.grad_norm[0]) < 1e-15
+
+
+def test_distinct_strategies_and_collapse():
+    a = torch.tensor([1.0, 0, 0], dtype=D)
+    b = torch.tensor([0.0, 1, 0], dtype=D)
+    near = normalise(torch.tensor([1.0, 1e-4, 0], dtype=D))
+    s = torch.stack([torch.stack([a, a, a, a]), torch.stack([a, near, b, b]), torch.stack([a, b, -a, -b])])
+    assert audit.distinct_strategies(s, 1e-6).tolist() == [1, 2, 4]
+    chain = torch.stack([normalise(torch.tensor([1.0, t, 0], dtype=D)) for t in (0.0, 0.01, 0.02, 0.03)])
+    assert audit.distinct_strategies(chain[None], 1e-4).tolist() == [1]  # single linkage chains
+    assert float(audit.distance_to_direction(s[:1], a)[0]) == 0.0
+
+
+def test_user_gender_targeting_signs():
+    users = torch.tensor([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]], dtype=D)
+    male = torch.tensor([True, True, False])
+    towards_men = torch.tensor([[[1.0, 0.0], [1.0, 0.05]]], dtype=D)
+    dmax, dshare = audit.user_gender_targeting(towards_men, users, male)
+    assert float(dmax[0]) > 0.9 and float(dshare[0]) == 1.0
+    dmax, dshare = audit.user_gender_targeting(torch.tensor([[[0.0, 1.0], [0.1, 1.0]]], dtype=D), users, male)
+    assert float(dmax[0]) < 0 and float(dshare[0]) == -1.0
+
+
+def test_creator_gender_neighbourhoods():
+    creators = torch.tensor([[1.0, 0.0], [0.99, 0.1], [0.0, 1.0], [0.1, 0.99]], dtype=D)
+    male = torch.tensor([True, True, False, False])
+    s = torch.tensor([[[1.0, 0.0]]], dtype=D)
+    frac, dist = audit.creator_gender_neighbourhoods(s, creators, male, [1, 2, 4])
+    assert frac[0].tolist() == [1.0, 1.0, 0.0]
+    assert math.isnan(float(dist[0, 0])) and float(dist[0, 2]) > 0.5
+
+
+def test_models_fit_and_nmf_nonnegative():
+    rng = np.random.default_rng(0)
+    u, i = rng.integers(0, 40, 1500), rng.integers(0, 30, 1500)
+    pu, qi = rng.random((40, 2)), rng.random((30, 2))
+    table = pd.DataFrame({"u": u, "i": i, "rating": 1 + 2 * (pu[u] * qi[i]).sum(1) + 0.1 * rng.standard_normal(1500)})
+    data = rating_data(table, "u", "i")
+    kwargs = dict(epochs=30, batch_size=200, init_std=0.1)
+    nmf = fit_model(data, "nmf", 3, reg=0.001, lr=0.03, seed=1, **kwargs)
+    assert (nmf.users >= 0).all() and (nmf.items >= 0).all()
+    mf = fit_model(data, "mf", 3, reg=0.001, lr=0.03, seed=1, **kwargs)
+    assert mf.user_bias is not None
+    spread = float(np.std(data.ratings))
+    for model in (nmf, mf, fit_model(data, "pmf", 3, reg=0.001, lr=0.03, seed=1, **kwargs)):
+        assert rmse(model, data, np.ones(len(data.ratings), bool)) < 0.6 * spread
+    cv = cross_validate(data, "pmf", 2, {"reg": [0.001, 10.0], "lr": [0.03]}, folds=2, holdout=0.1, seed=0, **kwargs)
+    assert cv.iloc[0]["reg"] == 0.001 and cv["rmse"].is_monotonic_increasing
+    with pytest.raises(ValueError, match="unknown rating model"):
+        fit_model(data, "svd", 2, reg=0.1, lr=0.1, seed=0, **kwargs)
+
+
+def test_claims_pass_and_fail():
+    rows = []
+    for dataset in ("ml100k", "lastfm"):
+        for model, bias in (("pmf", 0.01), ("nmf", 0.02)):
+            for d in (3, 50):
+                for tau, distinct in ((0.01, 5), (1.0, 1)):
+                    rows.append(dict(dataset=dataset, model=model, d=d, n=10, tau=tau, kind="strategic",
+                                     label="confirmed", distinct=distinct, distinct_frac=distinct / 10,
+                                     dist_cbar=0.0 if tau == 1.0 else 1.0, delta_max_rating=bias * d))
+    runs = pd.DataFrame(rows)
+    claims = {c.claim_id: c for c in audit_claims(runs, 0.05, lambda names: "test")}
+    assert all(c.passed for c in claims.values()), claims
+    runs.loc[runs["model"] == "nmf", "delta_max_rating"] = -1.0
+    runs.loc[runs["tau"] == 1.0, "dist_cbar"] = 0.5
+    claims = {c.claim_id: c for c in audit_claims(runs, 0.05, lambda names: "test")}
+    assert not claims["ch5_nmf_vs_pmf"].passed and not claims["ch5_bias_dim"].passed
+    assert not claims["ch5_collapse_tau1"].passed and claims["ch5_distinct_low_tau"].passed
+
+
+def test_run_sweep_table_and_nan_for_large_neighbourhoods():
+    from recdyn.exposure.sweep import SweepSpec, run_sweep
+
+    rng = np.random.default_rng(0)
+    spec = SweepSpec(ns=[3], taus=[0.2, 1.0], step_sizes=[0.5, 1.0], inits=2, init_seed=1, max_iter=300, tol=1e-8,
+                     grad_tol=1e-5, eig_tol=0.0, cluster_eps=1e-4, neighbourhoods=[1, 5, 50])
+    users, items = rng.random((25, 3)), rng.random((12, 3))
+    table, strategies = run_sweep(users, items, spec, nonnegative=True, seed=0, labels={"dataset": "lastfm", "d": 3},
+                                  user_is_male=rng.random(25) < 0.5, item_is_male=rng.random(12) < 0.5,
+                                  item_gendered=np.ones(12, bool))
+    assert len(table) == 2 * 2 * 2 + 2 and set(table["kind"]) == {"strategic", "baseline"}
+    assert table["frac_diff_k50"].isna().all() and table["frac_diff_k5"].notna().all()
+    assert set(strategies) == {"n3_tau0.2", "n3_tau1"} and strategies["n3_tau1"].shape == (4, 3, 3)
+    assert (table.loc[table["kind"] == "strategic", "step_size"].value_counts() == 4).all()
+    assert list(table.columns[:2]) == ["dataset", "d"]
+
+
+def test_sweep_chunks_cover_games_once():
+    from recdyn.exposure.sweep import SweepSpec
+
+    spec = SweepSpec(ns=[10, 100], taus=[0.01, 0.1, 1.0], step_sizes=[0.1], inits=1, init_seed=0, max_iter=1,
+                     tol=0.0, grad_tol=1e-5, eig_tol=0.0, cluster_eps=1e-4, neighbourhoods=[1], games_per_job=4)
+    chunks = spec.chunks()
+    assert [len(c) for c in chunks] == [4, 2]
+    assert sum(chunks, []) == spec.games() and len(set(spec.games())) == 6
+    spec.games_per_job = 0
+    assert spec.chunks() == [spec.games()]
