@@ -88,7 +88,8 @@ def _panel_d(ax: plt.Axes, d: Mapping[str, Any]) -> None:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"][1:]
     for k, run in enumerate(d["runs"]):
         s = np.asarray(run["s"])[run["picked"]]
-        _producers(ax, s, colors[k % len(colors)], rf"$\tau$ = {run['tau']}", radius=1.0 + 0.25 * k)
+        test = run["test"][run["picked"]] if "test" in run else "untested"
+        _producers(ax, s, colors[k % len(colors)], rf"$\tau$ = {run['tau']} ({test})", radius=1.0 + 0.25 * k)
     cbar = np.asarray(d["c_bar"])
     ax.plot([0, cbar[0]], [0, cbar[1]], color="0.4", lw=0.8, ls=":", label=r"$\bar c$")
     ax.set_xlim(-0.1, 1.7)
@@ -105,8 +106,10 @@ def _panel_e(ax: plt.Axes, e: Mapping[str, Any]) -> None:
     centres = np.deg2rad(np.asarray(e["centers_deg"]))
     ax.scatter(np.cos(centres), np.sin(centres), color="navy", s=60, marker="o", facecolors="none",
                zorder=4, label="cluster centres")
-    _producers(ax, np.asarray(run["s"])[run["picked"]], "tab:red", f"producers (τ = {run['tau']})")
-    ax.set_title("E) protective positioning, n = 3", fontsize=9)
+    test = run["test"][run["picked"]] if "test" in run else "untested"
+    _producers(ax, np.asarray(run["s"])[run["picked"]], "tab:red", f"producers (τ = {run['tau']}, {test})")
+    # The second-order test's verdict is shown: runs it rejects are not local equilibria (section 5.7).
+    ax.set_title(f"E) n = 3, clustered consumers (second-order test: {test})", fontsize=9)
     ax.legend(fontsize=6, loc="lower center")
 
 
