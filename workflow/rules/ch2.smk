@@ -222,7 +222,8 @@ rule fig_2_7:
 
 
 rule ch2_sampling_cv:
-    """Section 2.5: 5-fold nDCG@k and RMSE of one recommender (tuned on UNIFORM-INIT) on one scheme's dataset."""
+    """Section 2.5: 5-fold nDCG@k and RMSE of one recommender (tuned on UNIFORM-INIT) on a biased scheme's
+    dataset (UNIFORM-INIT's are the tuning's own CV metrics at the selected point: same data, folds and seed)."""
     input:
         unpack(sampling_model),
         offline=f"results/ch2/offline/{SAMPLING_ENV}/{{scheme}}.parquet",
@@ -237,7 +238,7 @@ rule ch2_sampling_cv:
         seed=CH2["seed"],
     wildcard_constraints:
         recommender="|".join(CH2_RECOMMENDERS),
-        scheme="uniform|ml100k-init|ml100k-init-flip",
+        scheme="ml100k-init|ml100k-init-flip",
     log:
         "logs/ch2/sampling_{recommender}_{scheme}.log",
     threads: 1
@@ -283,7 +284,9 @@ rule ch2_sampling_summary:
     """Section 2.5: every recommender's metrics per scheme and the control, as a table."""
     input:
         cv=expand("results/ch2/sampling/{recommender}/{scheme}.parquet", recommender=CH2_RECOMMENDERS,
-                  scheme=CH2["sampling"]["schemes"]),
+                  scheme=[scheme for scheme in CH2["sampling"]["schemes"] if scheme != "uniform"]),
+        selections=expand("results/ch2/tuning/{env}/{recommender}.json", env=SAMPLING_ENV,
+                          recommender=CH2_RECOMMENDERS),
         control=expand("results/ch2/sampling/{recommender}/control.parquet", recommender=CH2_RECOMMENDERS),
     output:
         summary="results/ch2/sampling/summary.parquet",

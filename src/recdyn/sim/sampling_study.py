@@ -4,7 +4,8 @@ schemes, and the control that separates "better training data" from "easier eval
 Protocol (section 2.5, steps 1-3): three offline datasets of topics-static (UNIFORM-INIT,
 ML-100K-INIT, ML-100K-INIT-FLIP; :func:`recdyn.sim.sampling.sample_pairs`), hyperparameters tuned
 once on UNIFORM-INIT (the chapter's tuning rule) and reused on every dataset, nDCG@20 and RMSE
-averaged over five folds of each dataset (:func:`scheme_cv`).
+averaged over five folds of each dataset (:func:`scheme_cv`; on UNIFORM-INIT these are the tuning's own
+CV metrics at the selected point, which the pipeline reuses instead of recomputing).
 
 Control (section 2.5): "We eliminate the first possibility by evaluating every model trained
 with ML-100K-INIT on a held-out uniformly-sampled dataset." Reading: each model is trained on
