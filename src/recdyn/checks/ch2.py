@@ -146,8 +146,8 @@ def side_check_claims(autorec: pd.DataFrame, autorec_online: float, llorma: pd.D
       mean rating of all items it recommended online in the same environment);
     * LLORMA's nDCG is higher when trained on all offline ratings than on the 80% of a fold.
     """
-    single, half = (float(v) for v in (autorec["mean_rating"].mean(),
-                                       autorec["mean_rating"].std(ddof=1) if len(autorec) > 1 else float("nan")))
+    single = float(autorec["mean_rating"].mean())
+    spread = float(autorec["mean_rating"].std(ddof=1)) if len(autorec) > 1 else float("nan")
     name = str(llorma["recommender"].iloc[0]) if "recommender" in llorma.columns else "llorma"
     full = float(llorma.loc[llorma["train"] == "all", "ndcg"].iloc[0])
     part = float(llorma.loc[llorma["train"] == "fold", "ndcg"].iloc[0])
@@ -155,7 +155,7 @@ def side_check_claims(autorec: pd.DataFrame, autorec_online: float, llorma: pd.D
         Claim("ch2.check.autorec_uniform_single_step", "ch2", "2.6",
               "AutoRec trained on uniformly sampled ratings does worse over a single step than in its online trials",
               "single-step mean rating (mean over seeds) < online mean rating",
-              f"single step {single:.3f} ± {half:.3f} (sd over {len(autorec)} seeds) vs online {autorec_online:.3f}",
+              f"single step {single:.3f} ± {spread:.3f} (sd over {len(autorec)} seeds) vs online {autorec_online:.3f}",
               np.isfinite(autorec_online) and single < autorec_online, NO_DATA),
         Claim("ch2.check.llorma_more_data", "ch2", "2.6",
               f"{name}'s nDCG increases when trained on all offline ratings instead of the 80% of a CV fold"
