@@ -24,23 +24,29 @@ SMALL = {"n_users": 60, "n_items": 95, "n_topics": 5, "online_users": 20, "initi
 # ---- retraining interval ----------------------------------------------------------------------
 class CountingTopPop(TopPop):
     fits = 0
+    hints: list[int] = []
 
     def fit(self, data):
         type(self).fits += 1
         return super().fit(data)
 
+    def expect_users(self, users):
+        type(self).hints.append(len(users))
+
 
 def test_retrain_every_controls_fits_and_is_recorded():
     env = build_env("topics-static", SMALL)
-    CountingTopPop.fits = 0
+    CountingTopPop.fits, CountingTopPop.hints = 0, []
     table = run_online(env, CountingTopPop, seed=1, total_ratings=1000 + 20 * 10, retrain_every=4)
     assert len(table) == 10
     # initial fit + retrains after steps 4 and 8 (none after the last step)
     assert CountingTopPop.fits == 3
+    # 4 steps x 20 online users >= 60 users: every fit hints all users
+    assert CountingTopPop.hints == [60, 60, 60]
     assert (table["fit_seconds"].to_numpy()[[1, 2, 3, 5, 6, 7, 9]] == 0).all()
-    CountingTopPop.fits = 0
+    CountingTopPop.fits, CountingTopPop.hints = 0, []
     run_online(env, CountingTopPop, seed=1, total_ratings=1000 + 20 * 10)
-    assert CountingTopPop.fits == 10
+    assert CountingTopPop.fits == 10 and CountingTopPop.hints == []  # 1 x 20 < 60: no hint
     with pytest.raises(ValueError, match="retrain_every"):
         run_online(env, CountingTopPop, seed=1, total_ratings=1200, retrain_every=0)
 

@@ -113,6 +113,16 @@ def test_bayes_mf_rows_are_cached_and_consistent(planted, bayes):
     assert bayes_refit.n_chains == 0 and not bayes_refit._rows
 
 
+def test_bayes_mf_expect_users_runs_one_chain_with_the_same_rows(planted, bayes):
+    hinted = BayesMF(**MCMC_HP, seed=3).fit(planted[0])
+    hinted.expect_users(np.arange(N_USERS))
+    assert hinted.n_chains == 1
+    users = np.array([17, 0, 5])
+    np.testing.assert_array_equal(hinted.score_users(users), bayes.score_users(users))
+    hinted.recommend(np.array([3, 9]), k=2)
+    assert hinted.n_chains == 1  # every row was scored by the hinted chain
+
+
 def test_bayes_mf_last_sample_mode(planted):
     train, test, truth = planted
     rec = BayesMF(**MCMC_HP, prediction="last", seed=3).fit(train)

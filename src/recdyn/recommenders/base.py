@@ -65,6 +65,14 @@ class Recommender(ABC):
     def _fit(self, data: Ratings) -> None:
         """Subclass hook: train on ``data`` (``n_users``/``n_items`` are already set)."""
 
+    def expect_users(self, users: np.ndarray) -> None:
+        """Hint that ``users`` will be scored before the next :meth:`fit` (default: ignored).
+
+        A recommender whose scoring call has a large fixed cost (Bayes MF runs one Gibbs chain
+        per call) may score them all now, in one call; results must not depend on the hint.
+        """
+        self._check_fitted()
+
     def _check_fitted(self) -> None:
         if self.n_users is None:
             raise RuntimeError(f"{type(self).__name__}: call fit(data) first")

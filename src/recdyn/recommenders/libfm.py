@@ -229,6 +229,12 @@ class BayesMF(Recommender):
         for row, u in enumerate(missing.tolist()):
             self._rows[u] = block[row]
 
+    def expect_users(self, users: np.ndarray) -> None:
+        """Run one chain for every hinted user not cached yet (see the module docstring)."""
+        self._check_fitted()
+        if self.prediction == "average":
+            self._ensure_rows(np.asarray(users, dtype=np.int64))
+
     def score_users(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
         users = np.asarray(users, dtype=np.int64)
