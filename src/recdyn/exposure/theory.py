@@ -179,6 +179,18 @@ def panel_e(cfg: Mapping[str, Any]) -> dict[str, Any]:
     around each of ``centers_deg`` and start the finder at the centres plus seeded noise (``init_noise``),
     so it settles in the local equilibrium next to the clusters. Reports each producer's offset from its
     nearest centre and whether that offset points towards the nearest other cluster (the contested consumers).
+
+    Finding (measured, not in the thesis): on the circle, protective positioning is not a strict local
+    equilibrium. A producer next to its own cluster gains from the exponential tail of a neighbouring
+    cluster faster than it loses its own consumers (the gain's curvature scales as 1/tau^2, the loss's as
+    1/tau), so its own-utility Hessian has a positive tangent eigenvalue and the second-order test of
+    section 5.7 rejects the profile. At small tau that eigenvalue is tiny (1e-11 to 1e-4) and the finder
+    creeps: with the thesis' stopping rule it may stop at once (parameter change below 1e-8 sqrt(d)), or
+    after tens of thousands of iterations two producers merge into a confirmed equilibrium. Searched
+    without finding a confirmed protective profile: non-negative quarter-circle and full-circle
+    geometries (3 clusters, spreads 0-20 degrees, middle-cluster weights 1-4, tau 0.002-0.5), roots of
+    the first-order conditions by Newton's method, and d = 3 clusters at the orthant's corners. The panel
+    therefore draws the finder's output, as the thesis' figure does, and states the test's verdict.
     """
     pcfg = cfg["fig_5_2"]["panel_e"]
     n = len(pcfg["centers_deg"])
