@@ -164,6 +164,17 @@ def test_llorma_falls_back_to_global_model_without_kernel_weight(planted):
     _agree(rec, np.array([0, 1]))
 
 
+def test_llorma_pretraining_halves_a_diverging_step(planted):
+    train, test, _ = planted
+    hp = {**LLORMA_HP, "epochs": 2}
+    halved = LLORMA(**{**hp, "pre_lr": 0.02}, seed=3).fit(train)
+    assert halved.pre_lr_used < 0.02
+    direct = LLORMA(**{**hp, "pre_lr": halved.pre_lr_used}, seed=3).fit(train)
+    assert direct.pre_lr_used == halved.pre_lr_used
+    np.testing.assert_array_equal(halved.predict(test.users, test.items),
+                                  direct.predict(test.users, test.items))
+
+
 def test_llorma_default_pretraining_covers_the_pairs(planted):
     """Issue 4: the default pre-training (TF's pre_reg = 10) generalises, so nearly every training
     pair lies in some anchor's support (RecLab's pre_reg = 0.01 overfits: noisy angles leave ~6%

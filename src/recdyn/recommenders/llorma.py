@@ -29,7 +29,9 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   x -= lr acc``, one accumulator per matrix), ``pre_iters`` iterations each of which updates ``P``
   and then ``Q`` (with the new ``P``). Fixed number of iterations as in RecLab (TF's own
   pre-trainer early-stopped on a validation set, which a recommender retrained every step does
-  not have). The papers take distances between the rows of a global factorisation; this one has
+  not have). Because the loss is a sum, a step that suits the offline dataset can diverge on an online
+  run's data (ratings pile onto recommended items); the pre-training then restarts from the same
+  initial factors with ``pre_lr`` halved, up to 6 times (logged; ``pre_lr_used``). The papers take distances between the rows of a global factorisation; this one has
   no biases, so the global mean is carried by a direction shared by all factors, which keeps the
   angles between users (items) smaller than zero-mean factors would.
 * **Pre-training regularisation** ``pre_reg`` default 10, TF's ``PRE_LAMBDA`` (``llorma_g/configs.py``),
@@ -122,6 +124,9 @@ from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
 
 log = logging.getLogger(__name__)
+
+#: Times the pre-training step is halved after a divergence before giving up.
+_PRE_HALVINGS = 6
 
 #: Candidate anchors whose kernel mass is computed at once.
 _ANCHOR_CHUNK = 64
@@ -277,30 +282,45 @@ class LLORMA(Recommender):
     def _pretrain(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_users: int,
                   n_items: int, mu: float, sd: float,
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Global pre-training (module docstring). The loss is a sum, so its curvature grows with the
+        ratings per user and item: a fixed ``pre_lr`` that suits the offline dataset can diverge once an
+        online run has piled ratings onto the recommended items. Then the run restarts from the same
+        initial factors with the step halved (at most ``_PRE_HALVINGS`` times, logged); runs that do not
+        diverge are unchanged."""
         hp = self.hyperparameters
-        rank, lr, reg = hp["pre_rank"], hp["pre_lr"], hp["pre_reg"]
-        p = _init_factors(rng, n_users, rank, mu, sd)
-        q = _init_factors(rng, n_items, rank, mu, sd)
+        rank, reg = hp["pre_rank"], hp["pre_reg"]
+        p0 = _init_factors(rng, n_users, rank, mu, sd)
+        q0 = _init_factors(rng, n_items, rank, mu, sd)
         # Residual matrix with a fixed sparsity pattern (CSR sorted by user, then item).
         order = np.lexsort((items, users))
         indptr = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=n_users))])
         resid = sp.csr_array((np.zeros(len(order)), items[order], indptr), shape=(n_users, n_items))
         u_o, i_o, r_o = users[order], items[order], ratings[order]
-        acc_p = np.zeros_like(p)
-        acc_q = np.zeros_like(q)
-        for _ in range(hp["pre_iters"]):
-            # loss = sum (<p_u, q_i> - r)^2 + reg (|P|^2 + |Q|^2); TF steps P, then Q.
-            resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
-            acc_p *= 0.9
-            acc_p += 2.0 * (resid @ q) + 2.0 * reg * p
-            p -= lr * acc_p
-            resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
-            acc_q *= 0.9
-            acc_q += 2.0 * (resid.T @ p) + 2.0 * reg * q
-            q -= lr * acc_q
-        if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
-            raise FloatingPointError("LLORMA: pre-training diverged (lower pre_lr)")
-        return p, q
+        for halvings in range(_PRE_HALVINGS + 1):
+            lr = hp["pre_lr"] / 2.0**halvings
+            p, q = p0.copy(), q0.copy()
+            acc_p = np.zeros_like(p)
+            acc_q = np.zeros_like(q)
+            with np.errstate(over="ignore", invalid="ignore"):
+                for _ in range(hp["pre_iters"]):
+                    # loss = sum (<p_u, q_i> - r)^2 + reg (|P|^2 + |Q|^2); TF steps P, then Q.
+                    resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
+                    acc_p *= 0.9
+                    acc_p += 2.0 * (resid @ q) + 2.0 * reg * p
+                    p -= lr * acc_p
+                    resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
+                    acc_q *= 0.9
+                    acc_q += 2.0 * (resid.T @ p) + 2.0 * reg * q
+                    q -= lr * acc_q
+                    if not (np.isfinite(acc_p).all() and np.isfinite(acc_q).all()):
+                        break
+            if np.all(np.isfinite(p)) and np.all(np.isfinite(q)):
+                if halvings:
+                    log.warning("LLORMA: pre-training diverged with pre_lr %g on %d ratings; used %g",
+                                hp["pre_lr"], len(ratings), lr)
+                self.pre_lr_used = lr
+                return p, q
+        raise FloatingPointError(f"LLORMA: pre-training diverged even with pre_lr {lr:g} (lower pre_lr)")
 
     def _choose_anchors(self, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
                         pn: np.ndarray, qn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
