@@ -4,10 +4,10 @@ import pandas as pd
 
 from recdyn.io import atomic_path
 from recdyn.logs import setup_logging
-from recdyn.sim.experiment import trial_affinity
+from recdyn.sim.experiment import number_trials, trial_affinity
 
 setup_logging(snakemake.log[0])
-online = pd.concat([pd.read_parquet(path) for path in snakemake.input], ignore_index=True)
+online = number_trials(pd.concat([pd.read_parquet(path) for path in snakemake.input], ignore_index=True))
 table = trial_affinity(online)
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_parquet(tmp, index=False)

@@ -225,3 +225,11 @@ def test_side_check_claims():
     assert [c.passed for c in claims] == [True, True]
     claims = side_check_claims(autorec, 3.6, llorma.assign(ndcg=[0.9, 0.93]))
     assert [c.passed for c in claims] == [False, False]
+
+
+def test_retrain_note_names_the_slower_recommenders():
+    from recdyn.plots.ch2 import retrain_note
+
+    assert retrain_note(1) == "" and retrain_note({"default": 1, "random": 1}) == ""
+    note = retrain_note({"default": 100, "random": 1, "oracle": 1, "bayes-mf": 250})
+    assert "every 100 steps" in note and "Bayes MF every 250" in note and "Random" not in note

@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 
 from recdyn.checks.ch2 import affinity_claims
-from recdyn.sim.experiment import build_env, online_job, trial_affinity, trial_chunks, trial_seeds
+import pandas as pd
+
+from recdyn.sim.experiment import (build_env, number_trials, online_job, trial_affinity, trial_chunks,
+                                  trial_seeds)
 
 SMALL = {"n_users": 60, "n_items": 95, "n_topics": 5, "online_users": 20, "initial_ratings": 1000}
 
@@ -45,3 +48,17 @@ def test_trial_affinity_and_claims(runs):
     assert claims["ch2.fig_2_7.static_stays"].passed
     strict = {c.claim_id: c for c in affinity_claims(d, s, threshold=5.5, min_topics=1)}
     assert not strict["ch2.fig_2_7.dynamic_concentrates"].passed  # affinities never exceed 5.5
+
+
+def test_trials_are_numbered_across_job_chunks():
+    # One trial per job, as in the default and paper presets: every chunk calls its trial 0.
+    chunks = [online_job("topics-static", SMALL, "toppop", {}, [seed], 1200) for seed in (301, 302)]
+    assert all((c["trial"] == 0).all() for c in chunks)
+    table = number_trials(pd.concat(chunks, ignore_index=True))
+    assert table.groupby("trial")["seed"].unique().map(list).tolist() == [[301], [302]]
+    affinity = trial_affinity(table)
+    assert sorted(affinity["trial"].unique()) == [0, 1]
+    np.testing.assert_allclose(affinity["final"], affinity["initial"])  # each trial against its own start
+    both = number_trials(pd.concat([table, table.assign(recommender="random", seed=table["seed"] + 5)]))
+    assert both.groupby("recommender")["trial"].unique().map(sorted).to_dict() == {"random": [0, 1],
+                                                                                  "toppop": [0, 1]}

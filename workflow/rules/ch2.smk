@@ -168,7 +168,7 @@ rule ch2_online_table:
     conda:
         ENV
     script:
-        "../../scripts/concat_tables.py"
+        "../../scripts/ch2_online_table.py"
 
 
 rule ch2_affinity:

@@ -161,9 +161,14 @@ def plot_spearman(table: pd.DataFrame, k: int) -> plt.Figure:
 
 
 def retrain_note(setting: int | dict[str, int]) -> str:
-    """A title suffix saying how often recommenders were retrained when not after every step."""
-    values = setting.values() if isinstance(setting, dict) else [setting]
-    slowest = max(int(v) for v in values)
-    if slowest <= 1:
+    """A title suffix saying how often recommenders were retrained when not after every step: the
+    ``default`` interval and every recommender whose own interval differs from it and exceeds 1."""
+    if not isinstance(setting, dict):
+        setting = {"default": setting}
+    default = int(setting.get("default", 1))
+    slower = {name: int(v) for name, v in setting.items() if name != "default" and int(v) > 1 and int(v) != default}
+    if default <= 1 and not slower:
         return ""
-    return f"\n(budget preset: model-based recommenders retrained every {slowest} steps; thesis: every step)"
+    parts = [f"model-based recommenders retrained every {default} steps"] if default > 1 else []
+    parts += [f"{LABELS.get(name, name)} every {v}" for name, v in sorted(slower.items())]
+    return f"\n(budget preset: {', '.join(parts)}; thesis: every step)"

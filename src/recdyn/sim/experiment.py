@@ -97,6 +97,19 @@ def online_job(env_name: str, env_params: Mapping[str, Any], recommender: str,
     return table.assign(env=env_name, recommender=recommender, retrain_every=int(retrain_every))
 
 
+def number_trials(table: pd.DataFrame) -> pd.DataFrame:
+    """Renumber ``trial`` across job chunks: each job numbers its own trials from 0, so after
+    concatenating chunks the trial of a row is the rank of its ``seed`` (0-based) among the seeds
+    of its environment and recommender (seeds are ``ch2.seed + trial``, unique per trial)."""
+    keys = [c for c in ("env", "recommender") if c in table.columns]
+    seeds = table["seed"]
+    if keys:
+        trial = table.groupby(keys, sort=False)["seed"].rank(method="dense")
+    else:
+        trial = seeds.rank(method="dense")
+    return table.assign(trial=(trial - 1).astype(int))
+
+
 def trial_affinity(online: pd.DataFrame) -> pd.DataFrame:
     """Per trial and topic: mean affinity over users at reset (``initial``) and after the last step
     (``final``), and how many items the recommender had recommended by then (Figure 2.7)."""
