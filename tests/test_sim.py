@@ -166,7 +166,7 @@ def test_grid_search_table_and_selection():
     table = grid_search(Constant, {"value": [2.0, 3.5, 5.0], "slope": [0.0]}, data, folds=5, seed=1)
     assert len(table) == 3
     for column in ("param_value", "param_slope", "rmse", "ndcg", "rmse_std", "ndcg_std",
-                   "rmse_fold0", "ndcg_fold4", "fit_seconds", "folds", "k"):
+                   "rmse_fold0", "ndcg_fold4", "fit_seconds", "predict_seconds", "folds", "k"):
         assert column in table.columns
     folds = table[[f"rmse_fold{j}" for j in range(5)]].to_numpy()
     assert table["rmse"].to_numpy() == pytest.approx(folds.mean(axis=1))
@@ -213,7 +213,7 @@ def test_cross_validate_and_evaluate_on():
     assert cv["n_test"].sum() == len(data) and (cv["n_train"] + cv["n_test"] == len(data)).all()
     train, test = data.subset(slice(0, 400)), data.subset(slice(400, None))
     result = evaluate_on(TopPop(), train, test)
-    assert set(result) == {"rmse", "ndcg", "fit_seconds", "n_train", "n_test"}
+    assert set(result) == {"rmse", "ndcg", "fit_seconds", "predict_seconds", "n_train", "n_test"}
     assert 0 < result["rmse"] < 2 and 0 < result["ndcg"] <= 1
     table = grid_search(functools.partial(make_recommender, "toppop"), {}, data)
     assert len(table) == 1 and select_by_rmse(table) == {}

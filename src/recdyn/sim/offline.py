@@ -24,7 +24,7 @@ Choices
   averaged). A recommender with ``predicts_ratings = False`` (EASE) gets RMSE = NaN.
 * Table columns: ``param_<name>`` for each hyperparameter, then ``rmse``, ``ndcg`` (fold means),
   ``rmse_std``, ``ndcg_std`` (standard deviation over folds, ddof=1), ``rmse_fold<j>``,
-  ``ndcg_fold<j>``, ``fit_seconds`` (mean per fold), ``folds``, ``k``. Selection reads exactly
+  ``ndcg_fold<j>``, ``fit_seconds`` and ``predict_seconds`` (means per fold), ``folds``, ``k``. Selection reads exactly
   these names and fails loudly if a column is missing (RecLab's selection code read a key the
   tuner never wrote).
 """
@@ -52,19 +52,23 @@ def evaluate_on(recommender: Recommender, train: Ratings, test: Ratings, *, k: i
                 min_items: int = 1) -> dict[str, float]:
     """Fit ``recommender`` on ``train`` (from scratch) and evaluate it on ``test``.
 
-    Returns ``{"rmse", "ndcg", "fit_seconds", "n_train", "n_test"}``; RMSE is NaN for a
-    recommender whose scores are not ratings.
+    Returns ``{"rmse", "ndcg", "fit_seconds", "predict_seconds", "n_train", "n_test"}``; RMSE is NaN
+    for a recommender whose scores are not ratings. ``predict_seconds`` times the held-out
+    predictions: Bayes MF runs its Gibbs chain there (its ``fit`` only stores the data).
     """
     if (train.n_users, train.n_items) != (test.n_users, test.n_items):
         raise ValueError("train and test live in different index spaces")
     start = time.perf_counter()
     recommender.fit(train)
     fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     pred = recommender.predict(test.users, test.items)
+    predict_seconds = time.perf_counter() - start
     return {
         "rmse": rmse(pred, test.ratings) if recommender.predicts_ratings else float("nan"),
         "ndcg": ndcg_at_k(test.users, test.items, test.ratings, pred, k, min_items=min_items),
         "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
         "n_train": len(train),
         "n_test": len(test),
     }
@@ -107,7 +111,8 @@ def grid_search(factory: Callable[..., Recommender],
         for metric in ("rmse", "ndcg"):
             for fold, value in enumerate(cv[metric]):
                 row[f"{metric}_fold{fold}"] = float(value)
-        row.update(fit_seconds=float(cv["fit_seconds"].mean()), folds=int(folds), k=int(k))
+        row.update(fit_seconds=float(cv["fit_seconds"].mean()),
+                   predict_seconds=float(cv["predict_seconds"].mean()), folds=int(folds), k=int(k))
         rows.append(row)
     return pd.DataFrame(rows)
 
