@@ -102,12 +102,8 @@ def number_trials(table: pd.DataFrame) -> pd.DataFrame:
     concatenating chunks the trial of a row is the rank of its ``seed`` (0-based) among the seeds
     of its environment and recommender (seeds are ``ch2.seed + trial``, unique per trial)."""
     keys = [c for c in ("env", "recommender") if c in table.columns]
-    seeds = table["seed"]
-    if keys:
-        trial = table.groupby(keys, sort=False)["seed"].rank(method="dense")
-    else:
-        trial = seeds.rank(method="dense")
-    return table.assign(trial=(trial - 1).astype(int))
+    seeds = table.groupby(keys, sort=False)["seed"] if keys else table["seed"]
+    return table.assign(trial=(seeds.rank(method="dense") - 1).astype(int))
 
 
 def trial_affinity(online: pd.DataFrame) -> pd.DataFrame:
