@@ -31,9 +31,10 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   pre-trainer early-stopped on a validation set, which a recommender retrained every step does
   not have). Because the loss is a sum, a step that suits the offline dataset can diverge on an online
   run's data (ratings pile onto recommended items); the pre-training then restarts from the same
-  initial factors with ``pre_lr`` halved, up to 6 times (logged; ``pre_lr_used``). The papers take distances between the rows of a global factorisation; this one has
-  no biases, so the global mean is carried by a direction shared by all factors, which keeps the
-  angles between users (items) smaller than zero-mean factors would.
+  initial factors with ``pre_lr`` halved, up to 6 times (logged; ``pre_lr_used``). The papers
+  take distances between the rows of a global factorisation; this one has no biases, so the
+  global mean is carried by a direction shared by all factors, which keeps the angles between
+  users (items) smaller than zero-mean factors would.
 * **Pre-training regularisation** ``pre_reg`` default 10, TF's ``PRE_LAMBDA`` (``llorma_g/configs.py``),
   not RecLab's 0.01: RecLab tuned 0.01 together with the RBF kernel it swapped in (below), while the
   arccos-Epanechnikov kernel implemented here is the papers' and TF's, whose own pre-training used
