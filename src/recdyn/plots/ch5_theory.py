@@ -88,7 +88,7 @@ def _panel_d(ax: plt.Axes, d: Mapping[str, Any]) -> None:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"][1:]
     for k, run in enumerate(d["runs"]):
         s = np.asarray(run["s"])[run["picked"]]
-        test = run["test"][run["picked"]] if "test" in run else "untested"
+        test = run["test"][run["picked"]]
         _producers(ax, s, colors[k % len(colors)], rf"$\tau$ = {run['tau']} ({test})", radius=1.0 + 0.25 * k)
     cbar = np.asarray(d["c_bar"])
     ax.plot([0, cbar[0]], [0, cbar[1]], color="0.4", lw=0.8, ls=":", label=r"$\bar c$")
@@ -106,7 +106,7 @@ def _panel_e(ax: plt.Axes, e: Mapping[str, Any]) -> None:
     centres = np.deg2rad(np.asarray(e["centers_deg"]))
     ax.scatter(np.cos(centres), np.sin(centres), color="navy", s=60, marker="o", facecolors="none",
                zorder=4, label="cluster centres")
-    test = run["test"][run["picked"]] if "test" in run else "untested"
+    test = run["test"][run["picked"]]
     _producers(ax, np.asarray(run["s"])[run["picked"]], "tab:red", f"producers (τ = {run['tau']}, {test})")
     # The second-order test's verdict is shown: runs it rejects are not local equilibria (section 5.7).
     ax.set_title(f"E) n = 3, clustered consumers (second-order test: {test})", fontsize=9)

@@ -48,7 +48,7 @@ def select(recommender: str, table: pd.DataFrame) -> dict[str, Any]:
             "rmse": float(row["rmse"].iloc[0]), "ndcg": float(row["ndcg"].iloc[0]),
             "rmse_std": float(row["rmse_std"].iloc[0]), "ndcg_std": float(row["ndcg_std"].iloc[0]),
             "fit_seconds": float(row["fit_seconds"].iloc[0]),
-            "predict_seconds": float(row["predict_seconds"].iloc[0]) if "predict_seconds" in row else float("nan"),
+            "predict_seconds": float(row["predict_seconds"].iloc[0]),
             "folds": int(row["folds"].iloc[0]),
             "k": int(row["k"].iloc[0]), "grid_points": int(len(table))}
 
@@ -61,7 +61,7 @@ def selection_table(selections: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         "env": s["env"], "recommender": s["recommender"],
         "hyperparameters": ", ".join(f"{k}={v}" for k, v in sorted(s["params"].items())) or "-",
         "selected_by": s["criterion"], "rmse": s["rmse"], f"ndcg@{s['k']}": s["ndcg"],
-        "fit_seconds": s["fit_seconds"], "predict_seconds": s.get("predict_seconds", float("nan")),
+        "fit_seconds": s["fit_seconds"], "predict_seconds": s["predict_seconds"],
         "grid_points": s["grid_points"],
     } for s in selections]
     return pd.DataFrame(rows).sort_values(["env", "recommender"], kind="stable").reset_index(drop=True)
