@@ -11,7 +11,7 @@ import torch
 
 from recdyn.cafl.chaney import beta_prime, recommendation_probabilities, simulate_chaney, to_scale
 from recdyn.cafl.corrections import (
-    METHODS, THESIS_TABLE_3_1, PoissonFactorization, _ExposureGRU, cafl_weights,
+    METHODS, THESIS_TABLE_3_1, PoissonFactorization, _ExposureGRU, _ExposureMean, cafl_weights,
     empirical_risks, fit_poisson_factorization, ips_weights, method_weights, naive_weights,
     pan_propensities, pop_weights, run_table_3_1, summarize_table_3_1, train_gmf, predict_gmf,
 )
@@ -135,17 +135,44 @@ def test_ips_and_pf_weights_hand_case():
     assert np.all(inside > outside)
 
 
-def test_pan_exposure_model_masks_and_normalises():
+@pytest.mark.parametrize("model", [_ExposureGRU(6, embedding=4, hidden=5), _ExposureMean(6, embedding=4)],
+                         ids=["gru", "mean"])
+def test_pan_exposure_model_masks_and_normalises(model):
     torch.manual_seed(0)
-    model = _ExposureGRU(6, embedding=4, hidden=5)
     items = torch.tensor([[0, 3, 5], [2, 1, 4]])
     logp = model(items, torch.ones(2, 3))
     p = logp.exp()
     assert torch.allclose(p.sum(2), torch.ones(2, 3))
     assert p[0, 1, 0] == 0 and p[0, 2, 0] == 0 and p[0, 2, 3] == 0 and p[1, 2, 1] == 0
+    assert p[0, 1, 3] > 0 and p[1, 2, 4] > 0  # the item rated at step t itself stays possible
+
+
+@pytest.mark.parametrize("encoder", ["mean", "gru"])
+def test_pan_propensities_shape_and_range(encoder):
     props = pan_propensities(np.array([[0, 3, 5], [2, 1, 4], [1, 0, 2]]), np.ones((3, 3)), 6,
-                             epochs=2, embedding=4, hidden=5)
+                             epochs=2, embedding=4, hidden=5, encoder=encoder)
     assert props.shape == (3, 3) and np.all((props > 0) & (props <= 1))
+    with pytest.raises(ValueError, match="encoder"):
+        pan_propensities(np.zeros((2, 2), dtype=int), np.ones((2, 2)), 3, encoder="lstm")
+
+
+def test_pan_mean_encoder_learns_planted_clusters():
+    """Users stay inside one of 4 item clusters after their first (uniform) item: the fitted
+    propensity of a later item is far above uniform over the unrated items, step 1 stays ~uniform."""
+    rng = np.random.default_rng(0)
+    n_users, n_items, steps, clusters = 600, 40, 6, 4
+    size = n_items // clusters
+    first = rng.integers(0, n_items, n_users)
+    items = np.empty((n_users, steps), dtype=np.int64)
+    for u in range(n_users):  # test data only; the model code is vectorised
+        c = first[u] // size
+        rest = rng.permutation([i for i in range(c * size, (c + 1) * size) if i != first[u]])
+        items[u] = np.concatenate([[first[u]], rest[:steps - 1]])
+    props = pan_propensities(items, np.ones((n_users, steps)), n_items, epochs=30, seed=1)
+    later = props[:, 2:]
+    uniform_later = 1.0 / (n_items - np.arange(2, steps))
+    assert np.median(later / uniform_later) > 3
+    assert abs(np.median(props[:, 0]) * n_items - 1) < 0.5
 
 
 def test_method_weights_cover_all_methods(sim):
