@@ -1,10 +1,11 @@
-"""Issue 4's acceptance check at small scale: every model-based recommender, at its tuned values (the
-constructor defaults: the thesis framework's tuned settings, DESIGN.md section 4), beats Random and TopPop
-in 3-fold CV RMSE on latent-static and on an ml-100k environment fitted to the ML-100K stand-in; EASE (no
-rating predictions) is compared by nDCG@20. The pipeline's own tuning (rule ch2_tune) reports the same
-comparison at full size in figures/ch2/table_recommenders.md.
+"""Issue 4's acceptance check at small scale: every model-based recommender, at its tuned values, beats
+Random and TopPop in 3-fold CV RMSE on latent-static and on an ml-100k environment fitted to the ML-100K
+stand-in; EASE (no rating predictions) is compared by nDCG@20. "Tuned" = the best point of a small grid
+(``SMALL_GRIDS``) where the constructor defaults (the thesis framework's settings for ML-100K's size,
+DESIGN.md section 4) underfit this 300 x 500 problem, the constructor defaults elsewhere. The pipeline's
+own tuning (rule ch2_tune) reports the same comparison at full size in figures/ch2/table_recommenders.md.
 
-Opt-in (about 4 minutes): ``pytest -m acceptance tests/test_recommender_ordering.py``.
+Opt-in (about 3 minutes): ``pytest -m acceptance tests/test_recommender_ordering.py``.
 Known failures are marked ``xfail(strict=True)`` with the measured reason, so they are reported and the
 test fails as soon as one starts passing (then the mark must go)."""
 
@@ -25,14 +26,18 @@ from recdyn.sim.offline import grid_search
 
 MODEL_BASED = ["user_knn", "item_knn", "ease", "sgd-mf", "bayes-mf", "llorma", "autorec", "cfnade"]
 ENVS = ["latent-static", "ml-100k"]
+#: Small grids for the neural recommenders: at their defaults (20 and 10 epochs) they underfit this
+#: size; measured 3-fold RMSE at the best point, latent-static / ml-100k: AutoRec 0.906 / 0.781,
+#: CF-NADE 0.907 / 0.775, TopPop 0.953 / 0.811 (defaults: AutoRec 0.951 / 0.818, CF-NADE 0.966 / 0.827).
+SMALL_GRIDS = {
+    "autorec": {"lr": [1e-3, 3e-3], "reg": [30.0], "epochs": [20, 60]},
+    "cfnade": {"lr": [1e-3, 3e-3], "epochs": [10, 30]},
+}
 KNOWN = {  # (env, recommender, baseline) -> why it does not (yet) hold; measured, see issue 4's note
     ("latent-static", "ease", "toppop"): "no lam or input makes EASE beat TopPop on uniform explicit data: "
                                          "binarised it scores co-occurrences (Random's nDCG), on ratings it "
                                          "tends to a rating sum carrying count noise (see EASE's docstring)",
     ("ml-100k", "ease", "toppop"): "as on latent-static",
-    ("latent-static", "cfnade", "toppop"): "CF-NADE at RecLab's setting underfits at this density",
-    ("ml-100k", "cfnade", "toppop"): "CF-NADE at RecLab's setting underfits at this density",
-    ("ml-100k", "autorec", "toppop"): "AutoRec at its default setting underfits at this density",
 }
 
 
@@ -53,7 +58,8 @@ def scores(tmp_path_factory) -> dict:
             env = make_env("ml-100k", model=model, online_users=60, initial_ratings=24_000)
         data = env.reset(0)
         for name in ["random", "toppop", *MODEL_BASED]:
-            table = grid_search(functools.partial(make_recommender, name, seed=0), [{}], data, folds=3, seed=0)
+            grid = SMALL_GRIDS.get(name, [{}])
+            table = grid_search(functools.partial(make_recommender, name, seed=0), grid, data, folds=3, seed=0)
             out[env_name, name] = {"rmse": float(table["rmse"].min()), "ndcg": float(table["ndcg"].max())}
     return out
 
