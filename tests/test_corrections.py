@@ -135,10 +135,11 @@ def test_ips_and_pf_weights_hand_case():
     assert np.all(inside > outside)
 
 
-@pytest.mark.parametrize("model", [_ExposureGRU(6, embedding=4, hidden=5), _ExposureMean(6, embedding=4)],
-                         ids=["gru", "mean"])
-def test_pan_exposure_model_masks_and_normalises(model):
+@pytest.mark.parametrize("make_model", [lambda: _ExposureGRU(6, embedding=4, hidden=5),
+                                        lambda: _ExposureMean(6, embedding=4)], ids=["gru", "mean"])
+def test_pan_exposure_model_masks_and_normalises(make_model):
     torch.manual_seed(0)
+    model = make_model()
     items = torch.tensor([[0, 3, 5], [2, 1, 4]])
     logp = model(items, torch.ones(2, 3))
     p = logp.exp()

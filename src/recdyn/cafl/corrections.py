@@ -103,11 +103,12 @@ Pan -0.048 +- 0.041, PF -0.043 +- 0.011, Pop +0.001 +- 0.003.
 What does not reproduce:
 
 * Pop ~ Naive, so "Pop <= Naive" fails by a hair (+0.001 on the default preset). This is a
-  property of this simulation, not of the code: the policy over-samples the items similar (through ``S``) to each user's own history, a per-user selection that an item's
-  overall popularity barely reflects (one run, seed 1: training mean rating 1.883, steps 2-20
-  1.894, step 1 (uniform) 1.669, test 1.604; 53% of the training pairs of steps 2-20 carry the
-  top-100 weight). In the thesis Pop - Naive is -0.011 with spreads 0.035 and 0.066 over 10
-  runs, also within noise.
+  property of this simulation, not of the code: the policy over-samples the items similar
+  (through ``S``) to each user's own history, a per-user selection that an item's overall
+  popularity barely reflects (one run, seed 1: training mean rating 1.883, steps 2-20 1.894,
+  step 1 (uniform) 1.669, test 1.604; 53% of the training pairs of steps 2-20 carry the top-100
+  weight). In the thesis Pop - Naive is -0.011 with spreads 0.035 and 0.066 over 10 runs, also
+  within noise.
 * Pan is a reconstruction from its abstract (the paper body was unavailable): its numbers
   depend on our choice of propensity model (:func:`pan_propensities`), so the reported
   Pan < PF (1.896 vs 1.945) can only be checked against that reconstruction.
