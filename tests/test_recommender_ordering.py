@@ -59,7 +59,8 @@ def scores(tmp_path_factory) -> dict:
         data = env.reset(0)
         for name in ["random", "toppop", *MODEL_BASED]:
             grid = SMALL_GRIDS.get(name, [{}])
-            table = grid_search(functools.partial(make_recommender, name, seed=0), grid, data, folds=3, seed=0)
+            factory = functools.partial(make_recommender, name, seed=0)
+            table = grid_search(factory, grid, data, folds=3, seed=0)
             out[env_name, name] = {"rmse": float(table["rmse"].min()), "ndcg": float(table["ndcg"].max())}
     return out
 

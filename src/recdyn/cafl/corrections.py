@@ -377,6 +377,7 @@ def pan_propensities(items: np.ndarray, ratings: np.ndarray, n_items: int, *, ep
 
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     best = (nll(val), snapshot()) if n_val else None
+    every = max(1, int(check_every))
     batches = 0
     for _ in range(int(epochs)):
         order = fit[torch.randperm(fit.numel(), generator=gen)]
@@ -388,14 +389,15 @@ def pan_propensities(items: np.ndarray, ratings: np.ndarray, n_items: int, *, ep
             loss.backward()
             opt.step()
             batches += 1
-            if n_val and batches % max(1, int(check_every)) == 0:
+            if n_val and batches % every == 0:
                 score = nll(val)
                 if score < best[0]:
                     best = (score, snapshot())
     if n_val:
-        score = nll(val)
-        if score < best[0]:
-            best = (score, snapshot())
+        if batches % every:  # the final parameters were not checked yet
+            score = nll(val)
+            if score < best[0]:
+                best = (score, snapshot())
         model.load_state_dict(best[1])
     with torch.no_grad():
         out = []

@@ -25,8 +25,8 @@ Choices
 * Table columns: ``param_<name>`` for each hyperparameter, then ``rmse``, ``ndcg`` (fold means),
   ``rmse_std``, ``ndcg_std`` (standard deviation over folds, ddof=1), ``rmse_fold<j>``,
   ``ndcg_fold<j>``, ``fit_seconds`` and ``predict_seconds`` (means per fold), ``folds``, ``k``.
-  Selection reads exactly these names and fails loudly if a column is missing (RecLab's selection code read a key the
-  tuner never wrote).
+  Selection reads exactly these names and fails loudly if a column is missing (RecLab's
+  selection code read a key the tuner never wrote).
 """
 
 from __future__ import annotations
