@@ -38,6 +38,17 @@ rating. Fold 0 of 5, 80,000 training ratings, 943 x 1,682 (TopPop / Random: late
   acceptance environments: best 0.880 vs TopPop 0.907, 0.893 vs 0.922);
 * binarised (Steck's implicit form), ``lam`` = 5000: 0.864 and 0.899, i.e. Random's nDCG.
 
+The thesis authors measured the same. RecLab's branch ``sarah/final_plots``,
+``experiments/plot_offline_online.ipynb``, holds their 5-fold offline evaluation with the tuned
+values (``EASE(binarize=False, lam=5889)`` on latent-static, ``lam=5000`` on topics-static) in its
+saved cell outputs, nDCG@20 by their ``ModelTuner`` (per user, rating as gain):
+
+* latent-static: EASE 0.711, TopPop 0.824, Random 0.645 (Bayes MF 0.822, CF-NADE 0.805);
+* topics-static: EASE 0.841, TopPop 0.832, Random 0.833 (there item means carry no signal).
+
+Their levels differ from ours (another nDCG tie rule and held-out size), but the order is the same:
+EASE is above Random and below TopPop on latent-static. The thesis states no EASE-vs-TopPop result.
+
 Reason: with 0/1 input the scores are item co-occurrences, which uniform sampling makes
 independent of the ratings. With ratings, as ``lam`` grows ``B -> X^T X / lam`` off the diagonal,
 so user u's score of item j tends to ``sum_v <x_u, x_v> r_vj / lam``: a similarity-weighted *sum*
