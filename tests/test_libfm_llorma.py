@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.spatial
 
+import recdyn.recommenders.llorma as llorma_module
 from recdyn.ratings import Ratings
 from recdyn.recommenders.baselines import TopPop
 from recdyn.recommenders.libfm import SGDMF, BayesMF
-from recdyn.recommenders.llorma import LLORMA
+from recdyn.recommenders.llorma import LLORMA, SideKernel
 
 SIGMA = 0.5
 N_USERS, N_ITEMS, RANK = 200, 300, 3
@@ -133,10 +135,48 @@ def test_bayes_mf_last_sample_mode(planted):
     assert rec.n_chains == 1
 
 
-def test_predict_and_score_users_agree(sgd, llorma):
+class _ShiftedKernel(SideKernel):
+    """Kernel rows shifted into [-0.5, 0.5]: signed rows, as RBF kernels of factors with spread norms."""
+
+    def rows(self, rows):
+        return super().rows(rows) - 0.5
+
+
+def test_predict_and_score_users_agree(planted, sgd, llorma, monkeypatch):
     users = np.array([0, 7, 199, 7])
     _agree(sgd, users)
     _agree(llorma, users)
+    epa = LLORMA(**{**LLORMA_HP, "kernel": "epanechnikov", "epochs": 3}, seed=3).fit(planted[0])
+    _agree(epa, users)
+    # Signed kernel rows: score_users then sums two factorised terms, max(0, K_u K_i) = K+K+ + K-K-.
+    monkeypatch.setattr(llorma_module, "SideKernel", _ShiftedKernel)
+    signed = LLORMA(**{**LLORMA_HP, "epochs": 3}, seed=3).fit(planted[0])
+    assert (signed._ku < 0).any() and (signed._ki < 0).any() and signed._item_block_neg is not None
+    _agree(signed, users)
+
+
+def _reclab_rbf(latent: np.ndarray) -> np.ndarray:
+    """RecLab's ``_get_rbf_k`` written out densely: the reference for ``SideKernel``."""
+    norms = np.linalg.norm(latent, axis=1)
+    unit = latent / norms[:, None]
+    k = np.exp(-scipy.spatial.distance_matrix(unit, unit)) * np.outer(norms, norms)
+    k = k - k.mean(axis=0, keepdims=True) - k.mean(axis=1, keepdims=True) + 2 * k.mean()
+    root = np.sqrt(np.diagonal(k))
+    return k / np.outer(root, root)
+
+
+def test_rbf_kernel_rows_equal_reclabs_dense_kernel(monkeypatch):
+    rng = np.random.default_rng(5)
+    latent = rng.normal(0.0, 1.0, (300, 6)) * np.exp(rng.normal(0.0, 1.0, (300, 1)))  # spread norms
+    monkeypatch.setattr(llorma_module, "_KERNEL_BLOCK", 64)  # row means accumulated over 5 blocks
+    kernel = SideKernel(latent, "rbf", 0.8)
+    rows = np.array([3, 0, 299, 3])
+    dense = _reclab_rbf(latent)
+    # 1e-7: near-equal directions, the chord from 2 - 2 cos loses half the digits (harmless).
+    np.testing.assert_allclose(kernel.rows(rows), dense[rows], rtol=0, atol=1e-7)
+    assert np.abs(dense).max() <= 1 + 1e-12 and (dense < 0).any()  # why max(0, K_u K_i) <= 1
+    with pytest.raises(ValueError, match="kernel"):
+        SideKernel(latent, "gaussian", 0.8)
 
 
 def test_llorma_reduces_training_loss_and_beats_toppop(planted, llorma):
@@ -154,7 +194,8 @@ def test_llorma_reduces_training_loss_and_beats_toppop(planted, llorma):
 
 def test_llorma_falls_back_to_global_model_without_kernel_weight(planted):
     train, test, _ = planted
-    rec = LLORMA(**{**LLORMA_HP, "bandwidth": 0.05, "epochs": 2}, seed=1).fit(train)
+    rec = LLORMA(**{**LLORMA_HP, "kernel": "epanechnikov", "bandwidth": 0.05, "epochs": 2},
+                 seed=1).fit(train)
     weight = (rec._ku[:, test.users] * rec._ki[:, test.items]).sum(axis=0)
     none = weight == 0
     assert none.any()
@@ -175,17 +216,17 @@ def test_llorma_pretraining_halves_a_diverging_step(planted):
                                   direct.predict(test.users, test.items))
 
 
-def test_llorma_default_pretraining_covers_the_pairs(planted):
-    """Issue 4: the default pre-training (TF's pre_reg = 10) generalises, so nearly every training
+def test_llorma_epanechnikov_needs_tfs_pretraining_regularisation(planted):
+    """Issue 4: with the Epanechnikov kernel, TF's pre_reg = 10 generalises, so nearly every training
     pair lies in some anchor's support (RecLab's pre_reg = 0.01 overfits: noisy angles leave ~6%
-    of the pairs here without kernel weight), and the default model beats TopPop on held-out data."""
+    of the pairs here without kernel weight), and that model beats TopPop on held-out data."""
     train, test, _ = planted
 
     def uncovered(rec: LLORMA) -> int:
         return int(((rec._ku[:, train.users] * rec._ki[:, train.items]).sum(axis=0) == 0).sum())
 
-    rec = LLORMA(epochs=10, seed=0).fit(train)
-    old = LLORMA(epochs=1, pre_reg=0.01, seed=0).fit(train)
+    rec = LLORMA(kernel="epanechnikov", pre_reg=10.0, epochs=10, seed=0).fit(train)
+    old = LLORMA(kernel="epanechnikov", pre_reg=0.01, epochs=1, seed=0).fit(train)
     assert uncovered(rec) < 0.001 * len(train) and uncovered(old) > 0.02 * len(train)
     toppop = TopPop().fit(train).predict(test.users, test.items)
     assert _rmse(rec.predict(test.users, test.items), test.ratings) < _rmse(toppop, test.ratings)
@@ -221,11 +262,13 @@ def test_names_and_hyperparameters():
     assert SGDMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=1.0, reg=0.07, lr=0.01)
     assert BayesMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=1.0)
     hp = LLORMA().hyperparameters
-    assert (hp["n_anchors"], hp["rank"], hp["bandwidth"], hp["pre_reg"]) == (10, 20, 0.8, 10.0)
+    assert (hp["n_anchors"], hp["rank"], hp["kernel"], hp["pre_reg"]) == (10, 20, "rbf", 0.01)
     with pytest.raises(ValueError):
         BayesMF(prediction="mean")
     with pytest.raises(ValueError):
         LLORMA(bandwidth=0)
+    with pytest.raises(ValueError, match="kernel"):
+        LLORMA(kernel="gaussian")
     with pytest.raises(RuntimeError):
         LLORMA().predict(np.array([0]), np.array([0]))
 

@@ -35,41 +35,55 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   take distances between the rows of a global factorisation; this one has no biases, so the
   global mean is carried by a direction shared by all factors, which keeps the angles between
   users (items) smaller than zero-mean factors would.
-* **Pre-training regularisation** ``pre_reg`` default 10, TF's ``PRE_LAMBDA`` (``llorma_g/configs.py``),
-  not RecLab's 0.01: RecLab tuned 0.01 together with the RBF kernel it swapped in (below), while the
-  arccos-Epanechnikov kernel implemented here is the papers' and TF's, whose own pre-training used
-  ``PRE_LAMBDA = 10``. Measured (issue 4): with 0.01 the pre-trained factors overfit (latent-static,
-  943 x 1682, 80,000 training ratings: pre-training RMSE 0.667 on the training pairs, 0.922 on
-  held-out ones), so the angles between them are mostly noise: 12% of the pairs (34% on a planted
-  rank-5 problem) lie outside every anchor's support and the rest are localised on noise; with 10
-  the pre-training generalises (0.816 / 0.838), every pair is covered, and LLORMA's held-out
-  RMSE drops from 1.005 to 0.824 (TopPop 0.938; ml-100k stand-in: 0.603 to 0.598, TopPop 0.727).
-  The price: the factors then share one dominant direction, so the kernels are nearly flat (mean
-  weight 0.98 on latent-static, 0.999 on ml-100k) and LLORMA is close to an average of jointly
-  trained global models. Intermediate values localise more and fit worse there (``pre_reg`` 1:
-  0.980, 3: 0.895): these offline datasets are sampled uniformly from one global latent-factor
-  model, so locality only removes data from each local model. Both 0.01 and 10 are in the preset
-  grids; the CV tuning chooses.
+* **Pre-training regularisation** ``pre_reg`` default 0.01, RecLab's tuned value, which goes with
+  its RBF kernel (below); TF's ``PRE_LAMBDA`` (``llorma_g/configs.py``) is 10. With the
+  Epanechnikov kernel 0.01 is harmful. Measured (issue 4): with 0.01 the pre-trained factors
+  overfit (latent-static, 943 x 1682, 80,000 training ratings: pre-training RMSE 0.667 on the
+  training pairs, 0.922 on held-out ones), so the angles between them are mostly noise: 12% of
+  the pairs (34% on a planted rank-5 problem) lie outside every anchor's support and the rest are
+  localised on noise; with 10 the pre-training generalises (0.816 / 0.838), every pair is
+  covered, and Epanechnikov LLORMA's held-out RMSE drops from 1.005 to 0.824 (TopPop 0.938;
+  ml-100k stand-in: 0.603 to 0.598, TopPop 0.727). The price: the factors then share one
+  dominant direction, so the kernels are nearly flat (mean weight 0.98 on latent-static, 0.999
+  on ml-100k) and LLORMA is close to an average of jointly trained global models. Intermediate
+  values localise more and fit worse there (``pre_reg`` 1: 0.980, 3: 0.895): these offline
+  datasets are sampled uniformly from one global latent-factor model, so locality only removes
+  data from each local model. The RBF kernel has no support boundary, so it covers every pair
+  with either value. The preset grids hold both kernels and both values; the CV tuning chooses.
 * **Initialisation** (pre-training and local models): TF's ``init_latent_mat``: truncated normal
   (redrawn beyond 2 standard deviations, like ``tf.truncated_normal``) with mean
   ``sqrt(mu / r)`` and standard deviation ``sqrt((sqrt(mu^2 + sd^2) - mu) / r)``, ``mu``/``sd``
   the mean/standard deviation of the training ratings, so every initial local prediction is about
   ``mu``. Drawn from ``numpy.random.default_rng`` streams spawned from ``seed``.
-* **Distances**: TF ``llorma_g/anchor.py::_get_distance_matrix`` (the papers' arccos distance):
-  ``d(x, y) = arccos(<x, y> / (|x| |y|))`` between pre-trained factor rows (cosine clipped to
-  [-1, 1]; a zero row counts as orthogonal to everything).
-* **Kernel**: TF ``_get_k_from_distance`` (the papers' Epanechnikov kernel, whose constant 3/4
-  cancels in the normalised average): ``K_h(d) = (1 - d^2) * 1[d < h]``, one kernel on users and one
-  on items, multiplied; default bandwidth ``h = 0.8``, the value TF hard-codes
-  (``m[d < 0.8] = 1``). Note the TF form is not rescaled by ``h``: weights inside the support lie
-  in ``(1 - h^2, 1]``. The factor is floored at 0 so that a bandwidth
-  above 1 cannot produce negative weights (TF would multiply two negative factors into a positive
-  weight); for ``h <= 1`` this is exactly TF's kernel. NOTE: RecLab's vendored copy replaced this
-  kernel (``anchor.py::_get_rbf_k``, commit "Changed kernel type", 2020-05; still the default on
-  its ``experiments`` branch) by ``exp(-chord distance)`` between normalised factors, scaled by
-  the outer product of the factor norms, centred and divided by the square root of its diagonal,
-  then clipped to [0, 1] (a negative diagonal gives NaN, which became weight 0). We follow the
-  papers and the implementation the thesis cites instead.
+* **Kernel** ``kernel``, one kind on users and on items, multiplied; the weight of a pair is
+  ``max(0, K_u K_i)``, RecLab's ``clip(K_u K_i, 0, 1)`` (``llorma_g.py::_get_local_k`` and
+  ``predict``; as ``|K| <= 1`` the cap at 1 never binds).
+
+  - ``"rbf"`` (default): RecLab's vendored copy replaced TF's kernel by ``anchor.py::_get_rbf_k``
+    (commit "Changed kernel type", 2020-05, still the default on its ``experiments`` branch, which
+    ran the thesis' experiments). For factors ``x``: ``k_aj = exp(-|x_a/|x_a| - x_j/|x_j||)
+    |x_a| |x_j|`` (a Laplacian kernel of the chord distance, scaled by the norms), then
+    ``k_aj - m_a - m_j + 2 mean(k)`` with ``m`` the row means (RecLab adds twice the mean, not
+    once as double centring would), divided by ``sqrt(diag_a diag_j)``. The matrix stays
+    positive semi-definite, so ``|K| <= 1``. It is not clipped at 0: entries are negative only
+    for factors with very different norms, and not at all on the offline datasets measured here.
+    A zero diagonal gives weight 0 where RecLab got NaN, and NaN became weight 0 there too. It
+    has no bandwidth. This is the reading that matches the thesis' numbers. The authors' offline
+    LLORMA on topics-static (RecLab branch ``sarah/final_plots``,
+    ``experiments/plot_offline_online.ipynb``, saved outputs) has 5-fold MSE 1.605 (RMSE 1.267) and
+    nDCG@20 0.901. Ours with their values (rbf, ``pre_reg`` 0.01), 5-fold CV on
+    ``reset(0)``: 1.268 and 0.896. With the Epanechnikov kernel: 1.432 / 0.879 (``pre_reg``
+    10) and 1.563 / 0.854 (0.01), where TopPop has 1.39. With rbf and ``pre_reg`` 10: 1.216 /
+    0.909. Latent-static: rbf 0.854 (0.01), 0.828 (10).
+  - ``"epanechnikov"``: the papers' and TF's ``_get_k_from_distance``. Distances: TF
+    ``anchor.py::_get_distance_matrix``, the papers' arccos distance ``d(x, y) = arccos(<x, y> /
+    (|x| |y|))`` between pre-trained factor rows (cosine clipped to [-1, 1]; a zero row counts as
+    orthogonal to everything). Kernel: the Epanechnikov kernel, whose constant 3/4 cancels in the
+    normalised average, ``K_h(d) = (1 - d^2) * 1[d < h]``. Default bandwidth ``h = 0.8``, the
+    value TF hard-codes (``m[d < 0.8] = 1``). The TF form is not rescaled by ``h``, so weights
+    inside the support lie in ``(1 - h^2, 1]``. It is floored at 0 so that a bandwidth above 1
+    cannot produce negative weights (TF would multiply two negative factors into a positive
+    weight); for ``h <= 1`` this is exactly TF's kernel.
 * **Anchors**: TF/RecLab ``_init_anchor_points``: training pairs drawn uniformly at random without
   repetition, rejecting a candidate whose total kernel weight over the training pairs is below 1.
   Candidates are scanned in the order of one seeded permutation; duplicate (user, item) anchors are
@@ -88,20 +102,19 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   ``index_add_`` (deterministic on the CPU). The per-step decay is applied through a scalar factor
   (renormalised when it gets small), which is exact up to rounding and avoids touching every row
   at every step.
-* **Zero total weight** (a pair no anchor's kernel reaches): TF/RecLab predicted the constant 3;
-  here the pair falls back to the pre-trained global model ``<p_u, q_i>`` (a rating-scale
-  prediction trained on the same data, and not tied to a 1-5 scale). With RecLab's
-  ``pre_reg = 0.01`` this was not a corner case (on a planted rank-5 943 x 1682 problem, 34% of
-  100,000 training pairs had no kernel weight); with the default ``pre_reg = 10`` no pair of the
-  latent-static or ml-100k offline datasets falls back.
+* **Zero total weight** (a pair no anchor's kernel reaches, which only the Epanechnikov kernel's
+  bounded support produces): TF/RecLab predicted the constant 3; here the pair falls back to the
+  pre-trained global model ``<p_u, q_i>`` (a rating-scale prediction trained on the same data, and
+  not tied to a 1-5 scale). With Epanechnikov and ``pre_reg = 0.01`` this was not a corner case
+  (on a planted rank-5 943 x 1682 problem, 34% of 100,000 training pairs had no kernel weight);
+  with ``pre_reg = 10`` no pair of the latent-static or ml-100k offline datasets falls back.
 * **Hyperparameter defaults**: RecLab's tuned topics-environment values
   (``experiments/experiment_scripts/llorma_optimal_params.py::OPT_TOPICS``, branch
-  ``experiments``): 10 anchors, pre-rank 10, pre-learning-rate 3e-4, 70 pre-training steps, rank
-  20, learning rate 0.02, regularisation 1e-4, 50 epochs, batch size 1000; bandwidth 0.8 and
-  pre-regularisation 10 from TF (see above; RecLab's 0.01 belongs to its RBF kernel). (DESIGN.md
-  section 4: "LLORMA 10 anchors, rank 20".) The papers used 50 anchors (TF: 100); with the
-  pre-training above 10 anchors already cover (nearly) every pair, and the fit time grows linearly in
-  the number of anchors.
+  ``experiments``): 10 anchors, pre-rank 10, pre-learning-rate 3e-4, pre-regularisation 0.01, 70
+  pre-training steps, rank 20, learning rate 0.02, regularisation 1e-4, 50 epochs, batch size
+  1000, with its RBF kernel; bandwidth 0.8 (Epanechnikov only) from TF. (DESIGN.md section 4:
+  "LLORMA 10 anchors, rank 20".) The papers used 50 anchors (TF: 100); 10 anchors already cover
+  every pair here, and the fit time grows linearly in the number of anchors.
 * Predictions are not clipped (neither TF nor RecLab clipped).
 
 ``num_threads`` (not a hyperparameter): torch intra-op threads during fit (default 1: the
@@ -135,6 +148,10 @@ _ANCHOR_CHUNK = 64
 _MIN_SCALE = 1e-3
 #: Users per block when scoring densely.
 _SCORE_BLOCK = 512
+#: Rows per block when accumulating the RBF kernel's row means.
+_KERNEL_BLOCK = 512
+#: Kernels on the pre-trained factors (module docstring, "Kernel").
+KERNELS = ("rbf", "epanechnikov")
 
 
 def _truncated_normal(rng: np.random.Generator, shape: tuple[int, ...], mean: float,
@@ -166,13 +183,61 @@ def epanechnikov(cos: np.ndarray, bandwidth: float) -> np.ndarray:
     return np.where(d < bandwidth, np.maximum(1.0 - d * d, 0.0), 0.0)
 
 
+def _pair_weights(ku: np.ndarray, ki: np.ndarray) -> np.ndarray:
+    """Anchor weights of pairs from their kernel entries: RecLab's ``clip(K_u K_i, 0, 1)``."""
+    return np.maximum(ku * ki, 0.0)
+
+
+class SideKernel:
+    """Rows of the user (or item) kernel matrix built from pre-trained factors (module docstring,
+    "Kernel"): ``"epanechnikov"`` on arccos distances, or RecLab's centred ``"rbf"``. Entries lie
+    in [-1, 1] (in [0, 1] for Epanechnikov), so the pair weight ``max(0, K_u K_i)`` is RecLab's
+    ``clip(K_u K_i, 0, 1)``. Only the requested rows are formed; the RBF centring needs the
+    matrix's row means, accumulated in blocks of ``_KERNEL_BLOCK`` rows."""
+
+    def __init__(self, latent: np.ndarray, kind: str, bandwidth: float) -> None:
+        if kind not in KERNELS:
+            raise ValueError(f"LLORMA: kernel must be one of {KERNELS}, got {kind!r}")
+        self.kind, self.bandwidth = kind, bandwidth
+        self._unit = _normalise_rows(latent)
+        if kind == "rbf":
+            n = latent.shape[0]
+            self._norms = np.linalg.norm(latent, axis=1)
+            self._sq = np.einsum("nk,nk->n", self._unit, self._unit)  # 1, or 0 for a zero row
+            means = np.empty(n)
+            for start in range(0, n, _KERNEL_BLOCK):
+                rows = np.arange(start, min(start + _KERNEL_BLOCK, n))
+                means[rows] = self._scaled(rows).mean(axis=1)
+            self._means, self._avg = means, float(means.mean())
+            # Centred diagonal: exp(0) |x_j|^2 - 2 m_j + 2 avg (>= 0: the centred matrix is PSD).
+            diag = self._norms**2 - 2.0 * means + 2.0 * self._avg
+            self._inv_root = np.divide(1.0, np.sqrt(np.maximum(diag, 0.0)), out=np.zeros(n),
+                                       where=diag > 0)
+
+    def _scaled(self, rows: np.ndarray) -> np.ndarray:
+        """``exp(-|x_a/|x_a| - x_j/|x_j||) |x_a| |x_j|`` for a in ``rows``, every j."""
+        chord2 = self._sq[rows, None] + self._sq[None, :] - 2.0 * (self._unit[rows] @ self._unit.T)
+        return np.exp(-np.sqrt(np.maximum(chord2, 0.0))) * np.outer(self._norms[rows], self._norms)
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """Kernel rows ``K[rows, :]``, shape ``(len(rows), n)``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.kind == "epanechnikov":
+            return epanechnikov(self._unit[rows] @ self._unit.T, self.bandwidth)
+        k = self._scaled(rows) - self._means[None, :] - self._means[rows, None] + 2.0 * self._avg
+        k *= self._inv_root[rows, None] * self._inv_root[None, :]
+        return np.clip(k, -1.0, 1.0, out=k)  # |k| <= 1 up to rounding (Cauchy-Schwarz)
+
+
 class LLORMA(Recommender):
     """Global LLORMA: kernel-weighted average of ``n_anchors`` jointly trained rank-``rank`` models.
 
     Args:
         n_anchors: number of anchor points / local models.
         rank: rank of each local model.
-        bandwidth: Epanechnikov bandwidth ``h`` on the arccos distance (both kernels).
+        kernel: ``"rbf"`` (RecLab's, which the thesis ran) or ``"epanechnikov"`` (the papers' and
+            LLORMA-tensorflow's), on users and on items alike.
+        bandwidth: Epanechnikov bandwidth ``h`` on the arccos distance (unused by ``"rbf"``).
         lr: learning rate of the local models (minibatch gradient descent on summed losses).
         reg: L2 regularisation of the local factors.
         epochs: passes over the training data.
@@ -185,12 +250,13 @@ class LLORMA(Recommender):
 
     name = "llorma"
 
-    def __init__(self, *, n_anchors: int = 10, rank: int = 20, bandwidth: float = 0.8,
-                 lr: float = 0.02, reg: float = 1e-4, epochs: int = 50, batch_size: int = 1000,
-                 pre_rank: int = 10, pre_lr: float = 3e-4, pre_reg: float = 10.0,
-                 pre_iters: int = 70, seed: int = 0, num_threads: int | None = 1) -> None:
+    def __init__(self, *, n_anchors: int = 10, rank: int = 20, kernel: str = "rbf",
+                 bandwidth: float = 0.8, lr: float = 0.02, reg: float = 1e-4, epochs: int = 50,
+                 batch_size: int = 1000, pre_rank: int = 10, pre_lr: float = 3e-4,
+                 pre_reg: float = 0.01, pre_iters: int = 70, seed: int = 0,
+                 num_threads: int | None = 1) -> None:
         checks = {
-            "n_anchors": int(n_anchors) >= 1, "rank": int(rank) >= 1,
+            "n_anchors": int(n_anchors) >= 1, "rank": int(rank) >= 1, "kernel": kernel in KERNELS,
             "bandwidth": 0 < float(bandwidth) <= math.pi, "lr": float(lr) > 0,
             "reg": float(reg) >= 0, "epochs": int(epochs) >= 0, "batch_size": int(batch_size) >= 1,
             "pre_rank": int(pre_rank) >= 1, "pre_lr": float(pre_lr) > 0,
@@ -201,7 +267,7 @@ class LLORMA(Recommender):
             raise ValueError(f"LLORMA: invalid hyperparameter(s) {bad}")
         if num_threads is not None and int(num_threads) < 1:
             raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
-        super().__init__(seed=seed, n_anchors=int(n_anchors), rank=int(rank),
+        super().__init__(seed=seed, n_anchors=int(n_anchors), rank=int(rank), kernel=str(kernel),
                          bandwidth=float(bandwidth), lr=float(lr), reg=float(reg),
                          epochs=int(epochs), batch_size=int(batch_size), pre_rank=int(pre_rank),
                          pre_lr=float(pre_lr), pre_reg=float(pre_reg), pre_iters=int(pre_iters))
@@ -214,7 +280,8 @@ class LLORMA(Recommender):
         self._ki: np.ndarray | None = None  # (T, n_items)
         self._p: np.ndarray | None = None  # (n_users, T, r)
         self._q: np.ndarray | None = None  # (n_items, T, r)
-        self._item_block: np.ndarray | None = None  # (n_items, T*r): K_i-weighted item factors
+        self._item_block: np.ndarray | None = None  # (n_items, T*r): K_i+-weighted item factors
+        self._item_block_neg: np.ndarray | None = None  # K_i- (rbf only; None when K_i >= 0)
 
     # ---- fit --------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -250,15 +317,16 @@ class LLORMA(Recommender):
         self._global_p, self._global_q = gp, gq
 
         # 2. Anchors and their kernel rows.
-        pn, qn = _normalise_rows(gp), _normalise_rows(gq)
-        anchors = self._choose_anchors(users, items, n_users, n_items, pn, qn, rng_anchor)
-        h = hp["bandwidth"]
+        user_kernel = SideKernel(gp, hp["kernel"], hp["bandwidth"])
+        item_kernel = SideKernel(gq, hp["kernel"], hp["bandwidth"])
+        anchors = self._choose_anchors(users, items, n_users, n_items, user_kernel, item_kernel,
+                                       rng_anchor)
         self.anchors_ = anchors
-        self._ku = epanechnikov(pn[anchors[:, 0]] @ pn.T, h)
-        self._ki = epanechnikov(qn[anchors[:, 1]] @ qn.T, h)
+        self._ku = user_kernel.rows(anchors[:, 0])
+        self._ki = item_kernel.rows(anchors[:, 1])
 
         # 3. Normalised training weights; pairs without any weight are not trained on.
-        w = (self._ku[:, users] * self._ki[:, items]).T  # (n, T)
+        w = _pair_weights(self._ku[:, users], self._ki[:, items]).T  # (n, T)
         total = w.sum(axis=1)
         keep = total > 0
         w = w[keep] / total[keep, None]
@@ -273,7 +341,10 @@ class LLORMA(Recommender):
         if keep.any() and hp["epochs"] > 0:
             p, q = self._train_local(users[keep], items[keep], ratings[keep], w, p, q, rng_batch)
         self._p, self._q = p, q
-        self._item_block = (self._ki.T[:, :, None] * q).reshape(n_items, n_anchor * rank)
+        ki_pos, ki_neg = np.maximum(self._ki, 0.0), np.maximum(-self._ki, 0.0)
+        self._item_block = (ki_pos.T[:, :, None] * q).reshape(n_items, n_anchor * rank)
+        self._item_block_neg = ((ki_neg.T[:, :, None] * q).reshape(n_items, n_anchor * rank)
+                                if ki_neg.any() else None)
         log.info("LLORMA: %d ratings, %d users x %d items, %d anchors, rank %d, %d epochs; %d "
                  "training pairs without kernel weight; final epoch RMSE %s; %.2f s", len(ratings),
                  n_users, n_items, n_anchor, rank, hp["epochs"], int((~keep).sum()),
@@ -324,8 +395,8 @@ class LLORMA(Recommender):
         raise FloatingPointError(f"LLORMA: pre-training diverged even with pre_lr {lr:g} (lower pre_lr)")
 
     def _choose_anchors(self, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
-                        pn: np.ndarray, qn: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        h = self.hyperparameters["bandwidth"]
+                        user_kernel: SideKernel, item_kernel: SideKernel,
+                        rng: np.random.Generator) -> np.ndarray:
         n_anchor = self.hyperparameters["n_anchors"]
         counts = sp.csr_array((np.ones(len(users)), (users, items)), shape=(n_users, n_items))
         counts_t = counts.T.tocsr()
@@ -335,9 +406,9 @@ class LLORMA(Recommender):
         perm = rng.permutation(len(users))
         for start in range(0, perm.size, _ANCHOR_CHUNK):
             cand = perm[start:start + _ANCHOR_CHUNK]
-            ku = epanechnikov(pn[users[cand]] @ pn.T, h)  # (C, n_users)
-            ki = epanechnikov(qn[items[cand]] @ qn.T, h)  # (C, n_items)
-            # mass_c = sum over training ratings of K_u(a_c, u) K_i(b_c, i)
+            ku = user_kernel.rows(users[cand])  # (C, n_users)
+            ki = item_kernel.rows(items[cand])  # (C, n_items)
+            # mass_c = sum over training ratings of K_u(a_c, u) K_i(b_c, i) (unclipped, as RecLab)
             mass = np.einsum("ci,ci->c", (counts_t @ ku.T).T, ki)
             for c, m in zip(cand, mass):
                 key = (int(users[c]), int(items[c]))
@@ -428,7 +499,7 @@ class LLORMA(Recommender):
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         users, items = self._fitted_pairs(users, items)
         u, i = users.ravel(), items.ravel()
-        w = self._ku[:, u].T * self._ki[:, i].T  # (n, T)
+        w = _pair_weights(self._ku[:, u].T, self._ki[:, i].T)  # (n, T)
         local = np.einsum("ntr,ntr->nt", self._p[u], self._q[i])
         num = np.einsum("nt,nt->n", w, local)
         den = w.sum(axis=1)
@@ -444,10 +515,17 @@ class LLORMA(Recommender):
         out = np.empty((users.size, self.n_items), dtype=np.float64)
         for start in range(0, users.size, _SCORE_BLOCK):
             u = users[start:start + _SCORE_BLOCK]
+            # max(0, K_u K_i) = K_u+ K_i+ + K_u- K_i- since |K| <= 1: two factorised terms.
             ku = self._ku[:, u].T  # (B, T)
-            left = (ku[:, :, None] * self._p[u]).reshape(u.size, n_anchor * rank)
+            ku_pos = np.maximum(ku, 0.0)
+            left = (ku_pos[:, :, None] * self._p[u]).reshape(u.size, n_anchor * rank)
             num = left @ self._item_block.T
-            den = ku @ self._ki
+            den = ku_pos @ np.maximum(self._ki, 0.0)
+            if self._item_block_neg is not None:
+                ku_neg = np.maximum(-ku, 0.0)
+                left = (ku_neg[:, :, None] * self._p[u]).reshape(u.size, n_anchor * rank)
+                num += left @ self._item_block_neg.T
+                den += ku_neg @ np.maximum(-self._ki, 0.0)
             block = self._global_p[u] @ self._global_q.T
             np.divide(num, den, out=block, where=den > 0)
             out[start:start + u.size] = block
