@@ -57,3 +57,12 @@ def test_tables_warn_about_stand_ins(tmp_path):
     save_table(pd.DataFrame({"a": [1.0]}), tmp_path / "t.csv", tmp_path / "t.md", "T", record, tmp_path / "t.json")
     assert SYNTHETIC_MARK in (tmp_path / "t.md").read_text()
     assert pd.read_csv(tmp_path / "t.csv")["a"].tolist() == [1.0]
+
+
+def test_table_notes_go_between_table_and_provenance(tmp_path):
+    record = build_provenance(CONFIG, MANIFESTS)
+    save_table(pd.DataFrame({"a": [1.0]}), tmp_path / "t.csv", tmp_path / "t.md", "T", record, tmp_path / "t.json",
+               notes=["First note.", "Second note."])
+    text = (tmp_path / "t.md").read_text()
+    assert text.index("|   a |") < text.index("First note.") < text.index("Second note.") < text.index("Preset `")
+    assert list(pd.read_csv(tmp_path / "t.csv").columns) == ["a"]  # notes stay out of the csv

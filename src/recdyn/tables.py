@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,17 @@ def markdown_table(table: pd.DataFrame, floatfmt: str = ".4f") -> str:
     return shown.to_markdown(index=False, floatfmt=floatfmt, missingval="")
 
 
-def to_markdown(table: pd.DataFrame, title: str, provenance: Mapping[str, Any], floatfmt: str = ".4f") -> str:
-    """Markdown page: title, a stand-in warning when any data was synthetic, the table, provenance line."""
+def to_markdown(table: pd.DataFrame, title: str, provenance: Mapping[str, Any], floatfmt: str = ".4f",
+                notes: Sequence[str] = ()) -> str:
+    """Markdown page: title, a stand-in warning when any data was synthetic, the table, notes (one
+    paragraph each), provenance line."""
     lines = [f"# {title}", ""]
     label = synthetic_label(provenance)
     if label is not None:
         lines += [f"> **{label}**", ""]
     lines += [markdown_table(table, floatfmt), ""]
+    for note in notes:
+        lines += [note, ""]
     lines += [provenance_line(provenance), ""]
     return "\n".join(lines)
 
@@ -44,11 +48,11 @@ def provenance_line(provenance: Mapping[str, Any]) -> str:
 
 def save_table(
     table: pd.DataFrame, csv: str | Path, md: str | Path, title: str,
-    provenance: Mapping[str, Any], provenance_path: str | Path,
+    provenance: Mapping[str, Any], provenance_path: str | Path, notes: Sequence[str] = (),
 ) -> None:
-    """Write a table as csv and markdown, then its provenance, atomically."""
+    """Write a table as csv and markdown (``notes`` under the table), then its provenance, atomically."""
     with atomic_path(csv) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(md) as tmp:
-        tmp.write_text(to_markdown(table, title, provenance), encoding="utf-8")
+        tmp.write_text(to_markdown(table, title, provenance, notes=notes), encoding="utf-8")
     write_provenance(provenance_path, provenance)
