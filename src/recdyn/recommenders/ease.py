@@ -46,8 +46,9 @@ saved cell outputs, nDCG@20 by their ``ModelTuner`` (per user, rating as gain):
 * latent-static: EASE 0.711, TopPop 0.824, Random 0.645 (Bayes MF 0.822, CF-NADE 0.805);
 * topics-static: EASE 0.841, TopPop 0.832, Random 0.833 (there item means carry no signal).
 
-Their levels differ from ours (another nDCG tie rule and held-out size), but the order is the same:
-EASE is above Random and below TopPop on latent-static. The thesis states no EASE-vs-TopPop result.
+Their latent-static levels are below ours for every recommender, Random's included, for a reason
+the notebook does not show (:mod:`recdyn.sim.reference`). The order is the same as ours: EASE is
+above Random and below TopPop on latent-static. The thesis states no EASE-vs-TopPop result.
 
 Reason: with 0/1 input the scores are item co-occurrences, which uniform sampling makes
 independent of the ratings. With ratings, as ``lam`` grows ``B -> X^T X / lam`` off the diagonal,
