@@ -513,19 +513,20 @@ class LLORMA(Recommender):
         users = np.asarray(users, dtype=np.int64)
         n_anchor, rank = self._p.shape[1], self._p.shape[2]
         out = np.empty((users.size, self.n_items), dtype=np.float64)
+        # max(0, K_u K_i) = K_u+ K_i+ + K_u- K_i- since |K| <= 1: two factorised terms.
+        ki_pos, ki_neg = np.maximum(self._ki, 0.0), np.maximum(-self._ki, 0.0)
         for start in range(0, users.size, _SCORE_BLOCK):
             u = users[start:start + _SCORE_BLOCK]
-            # max(0, K_u K_i) = K_u+ K_i+ + K_u- K_i- since |K| <= 1: two factorised terms.
             ku = self._ku[:, u].T  # (B, T)
             ku_pos = np.maximum(ku, 0.0)
             left = (ku_pos[:, :, None] * self._p[u]).reshape(u.size, n_anchor * rank)
             num = left @ self._item_block.T
-            den = ku_pos @ np.maximum(self._ki, 0.0)
+            den = ku_pos @ ki_pos
             if self._item_block_neg is not None:
                 ku_neg = np.maximum(-ku, 0.0)
                 left = (ku_neg[:, :, None] * self._p[u]).reshape(u.size, n_anchor * rank)
                 num += left @ self._item_block_neg.T
-                den += ku_neg @ np.maximum(-self._ki, 0.0)
+                den += ku_neg @ ki_neg
             block = self._global_p[u] @ self._global_q.T
             np.divide(num, den, out=block, where=den > 0)
             out[start:start + u.size] = block
