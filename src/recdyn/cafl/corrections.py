@@ -375,6 +375,13 @@ def pan_propensities(items: np.ndarray, ratings: np.ndarray, n_items: int, *, ep
     def snapshot() -> dict[str, torch.Tensor]:
         return {k: v.clone() for k, v in model.state_dict().items()}
 
+    def keep_if_better() -> None:
+        """Early stopping: remember the current parameters if their held-out NLL is the lowest."""
+        nonlocal best
+        score = nll(val)
+        if score < best[0]:
+            best = (score, snapshot())
+
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     best = (nll(val), snapshot()) if n_val else None
     every = max(1, int(check_every))
@@ -390,14 +397,10 @@ def pan_propensities(items: np.ndarray, ratings: np.ndarray, n_items: int, *, ep
             opt.step()
             batches += 1
             if n_val and batches % every == 0:
-                score = nll(val)
-                if score < best[0]:
-                    best = (score, snapshot())
+                keep_if_better()
     if n_val:
         if batches % every:  # the final parameters were not checked yet
-            score = nll(val)
-            if score < best[0]:
-                best = (score, snapshot())
+            keep_if_better()
         model.load_state_dict(best[1])
     with torch.no_grad():
         out = []
