@@ -3,6 +3,11 @@
 The merged configuration is ``presets/<preset>.yaml`` deep-merged with the user's
 overrides (``config/config.yaml`` and ``snakemake --config ...``). Every size, grid and
 seed lives in the presets (DESIGN.md section 2), never in code.
+
+Validation (:func:`validate_config`) runs when the Snakefile is parsed, so it stays light (no
+torch): the JSON schema (``config.schema.yaml`` with the keyword arguments of the parameter
+dicts in ``params.schema.yaml`` beside it), then the cross-field checks of
+:mod:`recdyn.config_params`.
 """
 
 from __future__ import annotations
@@ -16,8 +21,13 @@ from typing import Any
 
 import jsonschema
 import yaml
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 PRESETS = ("smoke", "default", "paper")
+#: Schema files beside ``config.schema.yaml`` that it references by file name.
+SCHEMA_PARTS = ("params.schema.yaml",)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 5x faster on the schema
 
 
 class ConfigError(ValueError):
@@ -38,7 +48,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping; an empty file is an empty mapping."""
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yaml.load(handle, Loader=_LOADER) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
@@ -59,14 +69,30 @@ def _error_path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path) or "<top level>"
 
 
-def validate_config(config: Mapping[str, Any], schema_path: Path) -> None:
-    """Validate against the JSON schema; raise :class:`ConfigError` naming every bad key."""
-    schema = load_yaml(Path(schema_path))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = [f"  - config key '{_error_path(e)}': {e.message}" for e in errors]
+def config_validator(schema_path: Path) -> jsonschema.Draft202012Validator:
+    """Validator of ``schema_path``, with the :data:`SCHEMA_PARTS` beside it registered under
+    their file names (so ``$ref: params.schema.yaml#/$defs/...`` resolves)."""
+    schema_path = Path(schema_path)
+    parts = [schema_path.with_name(name) for name in SCHEMA_PARTS]
+    registry = Registry().with_resources(
+        (part.name, DRAFT202012.create_resource(load_yaml(part))) for part in parts)
+    return jsonschema.Draft202012Validator(load_yaml(schema_path), registry=registry)
+
+
+def _raise(lines: list[str]) -> None:
+    if lines:
         raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+
+
+def validate_config(config: Mapping[str, Any], schema_path: Path) -> None:
+    """Validate against the JSON schema, then the constraints between fields
+    (:func:`recdyn.config_params.check_config`); raise :class:`ConfigError` naming every bad key."""
+    validator = config_validator(schema_path)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    _raise([f"  - config key '{_error_path(e)}': {e.message}" for e in errors])
+    from recdyn.config_params import check_config  # imports numpy and the environments
+
+    _raise([f"  - config key '{key}': {message}" for key, message in check_config(config)])
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
