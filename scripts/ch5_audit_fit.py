@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn.exposure.models import cross_validate, fit_model, rating_data
-from recdyn.io import atomic_path
+from recdyn.io import atomic_path, write_npz
 from recdyn.logs import limit_threads, setup_logging
 
 setup_logging(snakemake.log[0])
@@ -24,6 +24,4 @@ for seed in cfg["seeds"]:
     arrays[f"users_{seed}"], arrays[f"items_{seed}"] = model.users, model.items
 with atomic_path(snakemake.output.cv) as tmp:
     cv.assign(dataset=wc.dataset, model=wc.model, d=int(wc.d)).to_csv(tmp, index=False)
-with atomic_path(snakemake.output.model) as tmp:
-    with open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **arrays)
+write_npz(snakemake.output.model, arrays, compress=True)

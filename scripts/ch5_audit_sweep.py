@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn.exposure.sweep import SweepSpec, demand, run_sweep
-from recdyn.io import atomic_path
+from recdyn.io import atomic_path, write_npz
 from recdyn.logs import limit_threads, setup_logging
 
 setup_logging(snakemake.log[0])
@@ -36,6 +36,4 @@ runs, strategies = run_sweep(
 )
 with atomic_path(snakemake.output.runs) as tmp:
     runs.to_parquet(tmp, index=False)
-with atomic_path(snakemake.output.strategies) as tmp:
-    with open(tmp, "wb") as handle:
-        np.savez_compressed(handle, **strategies)
+write_npz(snakemake.output.strategies, strategies, compress=True)

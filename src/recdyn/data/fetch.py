@@ -21,7 +21,6 @@ import os
 import shutil
 import sys
 import tarfile
-import tempfile
 import time
 import zipfile
 import zlib
@@ -31,6 +30,7 @@ from pathlib import Path, PurePosixPath
 import requests
 
 from recdyn.data.registry import Archive, DatasetSpec
+from recdyn.io import TMP_MARK, atomic_dir, write_json
 
 log = logging.getLogger(__name__)
 
@@ -161,19 +161,6 @@ def _locked(pins_path: Path) -> Iterator[None]:
         yield
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def check_or_pin(pins_path: Path, key: str, path: Path, url: str, hint: str = "") -> str:
     """Verify ``path`` against its pinned sha256, or record it when not yet pinned.
 
@@ -202,7 +189,7 @@ def check_or_pin(pins_path: Path, key: str, path: Path, url: str, hint: str = ""
             "url": url,
             "recorded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
-        _write_json_atomic(pins_path, pins)
+        write_json(pins_path, pins)
     log.warning(
         "no sha256 known for %s: recorded sha256=%s size=%d in %s; paste it into "
         "recdyn/data/registry.py to pin it for everyone",
@@ -463,7 +450,7 @@ def _place_file(src: Path, dest: Path, archive: Archive) -> Path:
     """Plain-file "extraction": link (or copy) ``src`` to ``dest/<filename>`` atomically."""
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / archive.filename
-    tmp = dest / f".{archive.filename}.{os.getpid()}.tmp"
+    tmp = dest / f".{archive.filename}{TMP_MARK}{os.getpid()}"
     tmp.unlink(missing_ok=True)
     if src.is_symlink():
         os.symlink(src.resolve(), tmp)
@@ -490,17 +477,17 @@ def extract(
         return dest
     if dest.exists() or dest.is_symlink():
         raise ArchiveError(f"cannot extract {archive_path}: {dest} already exists; delete it first")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.extract-", dir=dest.parent))
-    try:
+    with atomic_dir(dest) as tmp:
         _unpack(archive_path, tmp, archive)
         root = _tree_root(tmp, archive)
         _verify_tree(root, archive, pins_path, ArchiveError)
-        if root == tmp:
-            os.chmod(tmp, 0o755)  # mkdtemp made it private
-        os.replace(root, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if root != tmp:  # the archive's single top folder becomes dest itself
+            for entry in list(tmp.iterdir()):
+                if entry != root:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            for entry in list(root.iterdir()):
+                os.replace(entry, tmp / entry.name)
+            root.rmdir()
     log.info("extracted %s to %s", archive_path, dest)
     return dest
 

@@ -82,13 +82,14 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
+
+from recdyn.io import write_npz
 
 log = logging.getLogger(__name__)
 
@@ -197,29 +198,15 @@ class FactorModel:
         return out.reshape(shape)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the model as ``.npz`` atomically (temporary file + ``os.replace``)."""
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(
-                    fh,
-                    format=np.array(_FORMAT),
-                    global_bias=np.array(self.global_bias, dtype=np.float64),
-                    user_bias=self.user_bias,
-                    item_bias=self.item_bias,
-                    user_factors=self.user_factors,
-                    item_factors=self.item_factors,
-                )
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        """Write the model as a reproducible ``.npz``, atomically (:func:`recdyn.io.write_npz`)."""
+        write_npz(path, {
+            "format": np.array(_FORMAT),
+            "global_bias": np.array(self.global_bias, dtype=np.float64),
+            "user_bias": self.user_bias,
+            "item_bias": self.item_bias,
+            "user_factors": self.user_factors,
+            "item_factors": self.item_factors,
+        })
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "FactorModel":

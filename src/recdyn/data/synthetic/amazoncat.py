@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recdyn.data.synthetic.common import atomic_write_bytes, gumbel_top_k, npz_bytes, sparse_npz_bytes, stream
+from recdyn.data.synthetic.common import gumbel_top_k, sparse_npz_bytes, stream
+from recdyn.io import npz_bytes, write_bytes
 
 FEATURES_FILE = "features.npz"
 LABELS_FILE = "ratings.npz"
@@ -117,9 +118,9 @@ def write_amazoncat(out_dir: Path, *, seed: int, n_items: int = 20_000, n_catego
     features = offset + frng.normal(size=(n_items, n_features)) * scale + signal * (weights @ directions)
     out_dir = Path(out_dir)
     return {
-        FEATURES_FILE: atomic_write_bytes(out_dir / FEATURES_FILE,
+        FEATURES_FILE: write_bytes(out_dir / FEATURES_FILE,
                                           npz_bytes({"arr_0": features.astype(np.float32)}, compress=False)),
-        LABELS_FILE: atomic_write_bytes(out_dir / LABELS_FILE, sparse_npz_bytes(labels, compress=True)),
+        LABELS_FILE: write_bytes(out_dir / LABELS_FILE, sparse_npz_bytes(labels, compress=True)),
     }
 
 

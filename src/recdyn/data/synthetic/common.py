@@ -1,19 +1,13 @@
-"""Helpers shared by the synthetic writers: seeded streams, atomic and reproducible output."""
+"""Helpers shared by the synthetic writers: seeded streams, sampling, reproducible sparse ``.npz`` bytes."""
 
 from __future__ import annotations
-
-import io
-import os
-import tempfile
-import zipfile
-from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from recdyn.io import npz_bytes
+
 HEX = np.array(list("0123456789abcdef"))
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -75,40 +69,6 @@ def gumbel_top_k(log_weights: np.ndarray, k: np.ndarray, rng: np.random.Generato
     rank_ok = np.arange(log_weights.shape[1])[None, :] < np.asarray(k)[:, None]
     rows, pos = np.nonzero(rank_ok)
     return rows, order[rows, pos]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def npz_bytes(arrays: Mapping[str, np.ndarray], *, compress: bool) -> bytes:
-    """The bytes of an ``.npz`` archive as ``np.savez``/``np.savez_compressed`` write it, but
-    reproducible: every member gets a fixed timestamp (numpy stamps the current time)."""
-    buffer = io.BytesIO()
-    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(buffer, mode="w", compression=method, allowZip64=True) as archive:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_EPOCH)
-            info.compress_type = method
-            info.external_attr = 0o600 << 16
-            with archive.open(info, mode="w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-    return buffer.getvalue()
 
 
 def sparse_npz_bytes(matrix: sp.spmatrix, *, compress: bool = True) -> bytes:

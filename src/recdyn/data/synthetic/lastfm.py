@@ -46,7 +46,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recdyn.data.synthetic.common import atomic_write_bytes, hex_strings, stream, uuid4_strings, zipf_mandelbrot
+from recdyn.data.synthetic.common import hex_strings, stream, uuid4_strings, zipf_mandelbrot
+from recdyn.io import write_bytes
 
 LE75_FILE = "LastFM360k-Le75.txt"
 ARTISTS_FILE = "LastFM360k-MB-artists.txt"
@@ -286,8 +287,8 @@ def write_lastfm(out_dir: Path, *, seed: int, n_users: int = 14_000, n_artists: 
                             "mbid": population.artist_mbid[listed]})
     out_dir = Path(out_dir)
     return {
-        LE75_FILE: atomic_write_bytes(out_dir / LE75_FILE, _csv_bytes(le75, ",", header=True)),
-        ARTISTS_FILE: atomic_write_bytes(out_dir / ARTISTS_FILE, _csv_bytes(artists, "\t", header=False)),
+        LE75_FILE: write_bytes(out_dir / LE75_FILE, _csv_bytes(le75, ",", header=True)),
+        ARTISTS_FILE: write_bytes(out_dir / ARTISTS_FILE, _csv_bytes(artists, "\t", header=False)),
     }
 
 
@@ -307,8 +308,8 @@ def write_lastfm_raw(out_dir: Path, *, seed: int, n_users: int = 20_000, n_artis
                             "country": population.user_country, "signup": population.user_signup})
     out_dir = Path(out_dir)
     return {
-        RAW_PLAYS_FILE: atomic_write_bytes(out_dir / RAW_PLAYS_FILE, _csv_bytes(plays, "\t", header=False)),
-        RAW_PROFILE_FILE: atomic_write_bytes(out_dir / RAW_PROFILE_FILE, _csv_bytes(profile, "\t", header=False)),
+        RAW_PLAYS_FILE: write_bytes(out_dir / RAW_PLAYS_FILE, _csv_bytes(plays, "\t", header=False)),
+        RAW_PROFILE_FILE: write_bytes(out_dir / RAW_PROFILE_FILE, _csv_bytes(profile, "\t", header=False)),
     }
 
 

@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recdyn.data.synthetic.common import apportion, atomic_write_bytes, gumbel_top_k, stream
+from recdyn.data.synthetic.common import apportion, gumbel_top_k, stream
+from recdyn.io import write_bytes
 
 GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
@@ -283,7 +284,7 @@ def write_ml100k(out_dir: Path, *, seed: int, n_users: int = 943, n_items: int =
         "u.genre": genre_lines.encode("ascii"),
         "u.occupation": "".join(f"{o}\n" for o in OCCUPATIONS).encode("ascii"),
     }
-    return {name: atomic_write_bytes(out_dir / name, blob) for name, blob in contents.items()}
+    return {name: write_bytes(out_dir / name, blob) for name, blob in contents.items()}
 
 
 __all__ = ["GENRES", "OCCUPATIONS", "PlantedMl100k", "planted_ml100k", "write_ml100k"]
