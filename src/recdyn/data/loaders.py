@@ -191,11 +191,12 @@ def _known_ids(table: _Table, ids: np.ndarray, known: np.ndarray, what: str, oth
 
 
 def _dates_dmy(table: _Table, column: str, what: str) -> pd.Series:
-    """'01-Jan-1995' (English month abbreviations, locale independent) or empty -> datetime64."""
+    """'01-Jan-1995' or '4-Feb-1971' (day with or without its leading zero, English month
+    abbreviations, locale independent) or empty -> datetime64; impossible dates are rejected."""
     text = table.frame[column]
-    parts = text.str.extract(r"^(\d{2})-([A-Z][a-z]{2})-(\d{4})$")
+    parts = text.str.extract(r"^(\d{1,2})-([A-Z][a-z]{2})-(\d{4})$")
     month = parts[1].map(_MONTHS)
-    iso = parts[2] + "-" + month.astype("Int64").astype(str).str.zfill(2) + "-" + parts[0]
+    iso = parts[2] + "-" + month.astype("Int64").astype(str).str.zfill(2) + "-" + parts[0].str.zfill(2)
     dates = pd.to_datetime(iso.where(month.notna()), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
     row = _first_bad((text == "") | dates.notna())
     if row is not None:
@@ -243,6 +244,50 @@ def _ml100k_genres(folder: Path) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _ml100k_ratings(path: Path, user_id: np.ndarray | None = None, item_id: np.ndarray | None = None,
+                    defined_in: tuple[Path, Path] | None = None) -> pd.DataFrame:
+    """``u.data`` or one of its official splits: validated ratings (user_id, item_id, rating,
+    timestamp) in file order; with ``user_id``/``item_id``, every id must be one of them."""
+    table = _read_table(path, "\t", ["user_id", "item_id", "rating", "timestamp"],
+                        encoding="latin-1", ints=("user_id", "item_id", "rating", "timestamp"))
+    r_user = _ints(table, "user_id", "user id", 1)
+    r_item = _ints(table, "item_id", "item id", 1)
+    rating = _ints(table, "rating", "rating", 1, 5)
+    timestamp = _ints(table, "timestamp", "unix timestamp", 0)
+    if defined_in is not None:
+        _known_ids(table, r_user, user_id, "user id", defined_in[0])
+        _known_ids(table, r_item, item_id, "item id", defined_in[1])
+    pair = r_user * (int(r_item.max()) + 1) + r_item
+    dup = pd.Series(pair).duplicated().to_numpy()
+    row = _first_bad(~dup)
+    if row is not None:
+        first = int(np.flatnonzero(pair == pair[row])[0])
+        raise table.fail(row, "one rating per (user, item) pair",
+                         f"user {r_user[row]} item {r_item[row]} again (first on line {table.lines[first]})")
+    return pd.DataFrame({"user_id": r_user, "item_id": r_item, "rating": rating, "timestamp": timestamp})
+
+
+#: The official splits of the archive (GroupLens README): ``u1``..``u5`` are 80%/20% splits
+#: with disjoint test sets (``u<k>.test`` = lines 20,000 (k-1) + 1 .. 20,000 k of ``u.data``),
+#: ``ua``/``ub`` hold out exactly 10 ratings per user; all files sorted by user, then item.
+ML100K_SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+
+
+def load_ml100k_split(folder: Path | str, split: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The official split ``split`` (one of :data:`ML100K_SPLITS`) as ``(base, test)`` rating
+    tables with ``u.data``'s columns and checks; the two must not share a (user, item) pair."""
+    if split not in ML100K_SPLITS:
+        raise ValueError(f"unknown ML-100K split {split!r}; expected one of {ML100K_SPLITS}")
+    folder = Path(folder)
+    base = _ml100k_ratings(_find_file(folder, f"{split}.base"))
+    test = _ml100k_ratings(_find_file(folder, f"{split}.test"))
+    both = base.merge(test, on=["user_id", "item_id"], how="inner")
+    if len(both):
+        raise DataFormatError(folder / f"{split}.test", None, f"no (user, item) pair of {split}.base",
+                              f"{len(both)} shared pairs, e.g. user {both.user_id.iloc[0]} item {both.item_id.iloc[0]}")
+    return base, test
+
+
 def load_ml100k(folder: Path | str) -> Ml100k:
     """Read and validate ``u.data``, ``u.user`` and ``u.item`` (latin-1) from ``folder``.
 
@@ -250,6 +295,24 @@ def load_ml100k(folder: Path | str) -> Ml100k:
     there).  Checks: field counts, integers, ratings 1..5, ages 0..120, genders M/F, genre flags
     0/1, release dates, unique user and item ids, every rated user and item defined, and one
     rating per (user, item) pair.
+
+    Format facts of the real files (GroupLens' README of ml-100k, and the files themselves,
+    checked against a copy with the published checksums); the stand-in
+    (:mod:`recdyn.data.synthetic.ml100k`) reproduces each of them:
+
+    * ``u.data``: ``user \t item \t rating \t unix time``, no header, 100,000 lines, ASCII, in
+      no sorted order (the official splits ``u1``..``u5`` take its lines in file order).
+    * ``u.user``: ``id|age|gender|occupation|zip``, 943 lines, ages 7..73, 670 M / 273 F; zip
+      codes are 5-character strings, some with leading zeros, 18 alphanumeric (Canadian, e.g.
+      ``T8H1N``), so they are kept as text.
+    * ``u.item``: 24 ``|``-separated fields, 1,682 lines, **latin-1** (9 titles have é, è, ö,
+      Á: reading it as UTF-8 fails).  Release dates are ``01-Jan-1995``, but line 1373 writes its
+      day without the leading zero (``4-Feb-1971``); item 267 is a placeholder titled
+      ``unknown`` with empty release date and URL; items 1358 and 1359 have an empty IMDb URL;
+      the video release date is always empty; 3 titles end with a space and one has ``(V)``
+      after its year; 18 titles appear under two ids (the same movie entered twice).  Titles
+      are kept exactly as written.
+    * ``u.genre``: ``name|index``, 19 lines, then an empty line; ``u.occupation``: 21 names.
     """
     folder = Path(folder)
     genres = _ml100k_genres(folder)
@@ -288,22 +351,7 @@ def load_ml100k(folder: Path | str) -> Ml100k:
     for genre in genres:
         items[genre] = _ints(items_t, genre, f"{genre} genre flag", 0, 1).astype(np.int8)
 
-    data_t = _read_table(_find_file(folder, "u.data"), "\t", ["user_id", "item_id", "rating", "timestamp"],
-                         encoding="latin-1", ints=("user_id", "item_id", "rating", "timestamp"))
-    r_user = _ints(data_t, "user_id", "user id", 1)
-    r_item = _ints(data_t, "item_id", "item id", 1)
-    rating = _ints(data_t, "rating", "rating", 1, 5)
-    timestamp = _ints(data_t, "timestamp", "unix timestamp", 0)
-    _known_ids(data_t, r_user, user_id, "user id", users_t.path)
-    _known_ids(data_t, r_item, item_id, "item id", items_t.path)
-    pair = r_user * (int(item_id.max()) + 1) + r_item
-    dup = pd.Series(pair).duplicated().to_numpy()
-    row = _first_bad(~dup)
-    if row is not None:
-        first = int(np.flatnonzero(pair == pair[row])[0])
-        raise data_t.fail(row, "one rating per (user, item) pair",
-                          f"user {r_user[row]} item {r_item[row]} again (first on line {data_t.lines[first]})")
-    ratings = pd.DataFrame({"user_id": r_user, "item_id": r_item, "rating": rating, "timestamp": timestamp})
+    ratings = _ml100k_ratings(_find_file(folder, "u.data"), user_id, item_id, (users_t.path, items_t.path))
     return Ml100k(ratings=ratings, users=users, items=items)
 
 
@@ -596,5 +644,5 @@ def load_amazoncat(folder: Path | str, *, n_features: int = 768) -> AmazonCat:
 
 __all__ = [
     "AmazonCat", "DataFormatError", "LastFm", "LastFmRaw", "Malformed", "Ml100k",
-    "load_amazoncat", "load_lastfm", "load_lastfm_raw", "load_ml100k",
+    "ML100K_SPLITS", "load_amazoncat", "load_lastfm", "load_lastfm_raw", "load_ml100k", "load_ml100k_split",
 ]

@@ -1,8 +1,9 @@
 """Synthetic MovieLens-100K stand-in (thesis chapter 2: fitting the ml-100k environment;
 chapter 5, section 5.3: MovieLens demand distribution).
 
-Writes ``u.data``, ``u.user``, ``u.item``, ``u.genre`` and ``u.occupation`` in the real files'
-formats (GroupLens README of ml-100k):
+Writes ``u.data``, ``u.user``, ``u.item``, ``u.genre``, ``u.occupation``, ``u.info`` and the
+official splits ``u1.base/u1.test`` .. ``u5``, ``ua``, ``ub`` in the real files' formats
+(GroupLens README of ml-100k; every quirk listed in :func:`recdyn.data.loaders.load_ml100k`):
 
 * ``u.data``: ``user\\titem\\trating\\tunix_time``, no header, rows in random order, ASCII.
 * ``u.user``: ``id|age|gender|occupation|zip``, ``M``/``F``, zip codes as 5-character strings
@@ -11,8 +12,12 @@ formats (GroupLens README of ml-100k):
   ``01-Jan-1995``, empty video release date, IMDb URL, 19 genre flags.  One item is the real
   file's placeholder ``unknown`` (empty date and URL, genre ``unknown``).  About 2% of titles
   carry latin-1 letters (``Café``), so reading the file as UTF-8 fails as it does for the real one.
+  The real file's irregular rows, scaled to the number of items (:func:`_item_quirks`): a day
+  without its leading zero, empty URLs, titles ending with a space or with ``(V)``, movies
+  entered twice under two ids.
 * ``u.genre``: ``name|index`` lines for the 19 genres, then an empty line (as in the real file);
-  ``u.occupation``: the 21 occupations, one a line.
+  ``u.occupation``: the 21 occupations, one a line; ``u.info``: the three counts.
+* ``u1``..``u5``, ``ua``, ``ub`` ``.base``/``.test``: :func:`official_splits` of ``u.data``.
 
 The ratings come from a planted model (:func:`planted_ml100k`): score = mu + b_u + b_i +
 <p_u, q_i> + noise with rank-``rank`` factors partly driven by the genres, item popularity
@@ -225,7 +230,39 @@ def _users_table(rng: np.random.Generator, n_users: int) -> pd.DataFrame:
                          "occupation": occupation, "zip": zips})
 
 
-def _items_table(rng: np.random.Generator, planted: PlantedMl100k) -> pd.DataFrame:
+def _scaled(count: int, n_items: int) -> int:
+    """``count`` quirks of the real 1,682 items, scaled to ``n_items`` (at least one)."""
+    return max(1, int(round(count * n_items / 1682)))
+
+
+def _item_quirks(rng: np.random.Generator, titles: pd.Series, dates: pd.Series, url: pd.Series,
+                 unknown: int) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The real u.item's irregular rows (see :func:`recdyn.data.loaders.load_ml100k`), scaled to
+    the number of items: a release day without its leading zero ('4-Feb-1971', 1 item), empty
+    IMDb URLs (2), titles ending with a space (3) or with '(V)' after the year (1), and movies
+    entered twice under two ids (18: same title, date and URL as an earlier item)."""
+    n = len(titles)
+    titles, dates, url = titles.copy(), dates.copy(), url.copy()
+    others = rng.permutation(np.delete(np.arange(n), unknown))
+    counts = {"day": _scaled(1, n), "url": _scaled(2, n), "space": _scaled(3, n), "video": 1, "twice": _scaled(18, n)}
+    picked, start = {}, 0
+    for name, count in counts.items():  # disjoint items per quirk where there are enough
+        picked[name] = others[start:start + count] if start + count <= others.size else others[:count]
+        start += count
+    day = picked["day"]
+    dates[day] = dates[day].str.replace(r"^0(\d)-", r"\1-", regex=True).where(dates[day].str.match(r"^0\d-"),
+                                                                                "4-Feb-1971")
+    url[picked["url"]] = ""
+    titles[picked["space"]] = titles[picked["space"]] + " "
+    titles[picked["video"]] = titles[picked["video"]] + " (V)"
+    twice = np.sort(picked["twice"])
+    first = rng.choice(np.setdiff1d(np.arange(n), np.append(twice, unknown)), size=twice.size)
+    titles[twice], dates[twice], url[twice] = (titles[first].to_numpy(), dates[first].to_numpy(),
+                                               url[first].to_numpy())
+    return titles, dates, url
+
+
+def _items_table(rng: np.random.Generator, planted: PlantedMl100k, quirk_rng: np.random.Generator) -> pd.DataFrame:
     n_items = len(planted.item_popularity)
     recent = rng.random(n_items) < 0.75
     years = np.where(recent, rng.integers(1993, 1999, size=n_items), rng.integers(1922, 1993, size=n_items))
@@ -250,10 +287,30 @@ def _items_table(rng: np.random.Generator, planted: PlantedMl100k) -> pd.DataFra
     url = "http://us.imdb.com/M/title-exact?" + url
     u = planted.unknown_item
     titles[u], dates[u], url[u] = "unknown", "", ""
+    titles, dates, url = _item_quirks(quirk_rng, titles, dates, url, u)
     frame = pd.DataFrame({"id": np.arange(1, n_items + 1), "title": titles, "release": dates,
                           "video": "", "url": url})
     flags = pd.DataFrame(planted.genres.astype(np.int64), columns=list(GENRES))
     return pd.concat([frame, flags], axis=1)
+
+
+def official_splits(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The archive's official splits of ``u.data`` (rows in file order, columns user, item,
+    rating, time), made as GroupLens' ``mku.sh`` makes them: ``u<k>.test`` is the k-th fifth of
+    the lines (the real file: 20,000 each), ``u<k>.base`` the rest; ``ua``/``ub`` test on each
+    user's ratings 1-10 / 11-20 in file order; every file sorted by user, then item."""
+    n = len(data)
+    bounds = [k * n // 5 for k in range(6)]
+    position = np.arange(n)
+    nth = data.groupby(data.columns[0], sort=False).cumcount().to_numpy() + 1
+    masks = {f"u{k + 1}": (position >= bounds[k]) & (position < bounds[k + 1]) for k in range(5)}
+    masks.update(ua=(nth >= 1) & (nth <= 10), ub=(nth >= 11) & (nth <= 20))
+    ordered = lambda frame: frame.sort_values(list(data.columns[:2]), kind="stable")  # noqa: E731
+    splits = {}
+    for name, test in masks.items():
+        splits[f"{name}.base"] = ordered(data[~test])
+        splits[f"{name}.test"] = ordered(data[test])
+    return splits
 
 
 def write_ml100k(out_dir: Path, *, seed: int, n_users: int = 943, n_items: int = 1682,
@@ -280,10 +337,13 @@ def write_ml100k(out_dir: Path, *, seed: int, n_users: int = 943, n_items: int =
     contents = {
         "u.data": _table_bytes(data, "\t", "ascii"),
         "u.user": _table_bytes(_users_table(meta_rng, n_users), "|", "ascii"),
-        "u.item": _table_bytes(_items_table(meta_rng, planted), "|", "latin-1"),
+        "u.item": _table_bytes(_items_table(meta_rng, planted, stream(seed, "ml100k/quirks")), "|", "latin-1"),
         "u.genre": genre_lines.encode("ascii"),
         "u.occupation": "".join(f"{o}\n" for o in OCCUPATIONS).encode("ascii"),
+        "u.info": f"{n_users} users\n{n_items} items\n{n_ratings} ratings\n".encode("ascii"),
     }
+    for name, split in official_splits(data).items():
+        contents[name] = _table_bytes(split, "\t", "ascii")
     return {name: write_bytes(out_dir / name, blob) for name, blob in contents.items()}
 
 
