@@ -14,11 +14,13 @@ PY        := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 STAMP     := $(VENV)/.recdyn-installed
 
-.PHONY: install figures test smoke report claims lint dryrun-all lock clean-results help
+.PHONY: install figures test smoke report claims data-status unlock lint dryrun-all lock clean-results help
 
 help:
 	@echo "make figures [PRESET=default|smoke|paper] [CORES=all]  install, then regenerate every figure"
 	@echo "make test                                             install, then run the test suite"
+	@echo "make data-status [PRESET=...]                         where each dataset's data will come from, verified"
+	@echo "make unlock                                           after a killed run: release Snakemake's lock"
 	@echo "make smoke | report | claims | lint | lock"
 
 install: $(STAMP)
@@ -47,6 +49,13 @@ claims: install
 
 report: install
 	$(SNAKEMAKE) report --cores $(CORES) --config preset=$(PRESET)
+
+data-status: install
+	$(SNAKEMAKE) data_status --cores 1 --forcerun data_status --config preset=$(PRESET) --quiet rules progress
+	@cat figures/data/data_status.md
+
+unlock: install
+	$(SNAKEMAKE) --unlock --config preset=$(PRESET)
 
 lint: install
 	$(SNAKEMAKE) --lint

@@ -28,16 +28,17 @@ from recdyn.data.fetch import (
     ChecksumError,
     DataError,
     DownloadError,
+    NotAvailableError,
     StagingError,
     acquire,
     download,
     extract,
     file_digest,
     find_staged,
-    staged_fingerprint,
     verify_file,
 )
 from recdyn.data.registry import DATASETS, Archive, DatasetSpec, get_spec
+from recdyn.data.staging import staged_state
 
 FOLDER = "fake-ds"
 MEMBERS = {
@@ -479,7 +480,7 @@ def _extracted_tree(root: Path) -> Path:
 def test_nothing_staged(raw: Path):
     spec = spec_of(make_archive(packed(), closed_port_url()))
     assert find_staged(spec, raw) is None
-    assert staged_fingerprint(spec, raw) == "none"
+    assert staged_state(spec, raw)["staged"] == []
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar.gz"])
@@ -488,11 +489,11 @@ def test_staged_archive_is_verified_and_extracted(raw: Path, kind: str):
     archive = make_archive(data, closed_port_url(), kind)
     (raw / archive.filename).write_bytes(data)
     spec = spec_of(archive)
-    before = staged_fingerprint(spec, raw)
-    assert before != "none" and archive.filename in before
+    before = staged_state(spec, raw)
+    assert before["staged"][0]["sha256"] == {archive.filename: sha(data)}
     folder = find_staged(spec, raw)
     assert folder == raw / FOLDER and (folder / "a.txt").read_bytes() == MEMBERS["a.txt"]
-    assert staged_fingerprint(spec, raw) == before  # extraction does not change it
+    assert staged_state(spec, raw) == before  # extraction does not change it
     assert find_staged(spec, raw) == folder  # second call reuses the folder
 
 
@@ -519,7 +520,7 @@ def test_staged_folder(raw: Path):
     spec = spec_of(make_archive(packed(), closed_port_url()))
     _extracted_tree(raw / FOLDER)
     assert find_staged(spec, raw) == raw / FOLDER
-    assert f"{FOLDER}/a.txt" in staged_fingerprint(spec, raw)
+    assert staged_state(spec, raw)["staged"][0]["sha256"]["a.txt"] == sha(MEMBERS["a.txt"])
 
 
 def test_staged_symlinked_folder(raw: Path, tmp_path: Path):
@@ -560,7 +561,7 @@ def test_staged_folder_missing_file_raises(raw: Path):
 
 def test_acquire_without_download_names_file_and_url(raw: Path):
     archive = make_archive(packed(), "https://example.invalid/data/fake-ds.zip")
-    with pytest.raises(StagingError) as err:
+    with pytest.raises(NotAvailableError) as err:
         acquire(spec_of(archive), raw, allow_download=False, timeout=1)
     msg = str(err.value)
     assert "fake-ds.zip" in msg and archive.url in msg and archive.sha256 in msg
@@ -593,12 +594,13 @@ def test_plain_file_dataset(server: FakeServer, raw: Path):
         return Archive(**fields)
 
     spec = spec_of(plain("plays.txt", plays), plain("artists.txt", artists, sha256=sha(artists)))
-    # Partly staged: one file placed by the user, the other missing.
+    # Partly staged: one file placed by the user, the other missing: an error naming the missing
+    # one, unless it can be downloaded.
     (raw / "plays.txt").write_bytes(plays)
-    assert find_staged(spec, raw) is None
-    with pytest.raises(StagingError) as err:
+    with pytest.raises(StagingError, match="only partly staged.*artists.txt missing"):
+        find_staged(spec, raw)
+    with pytest.raises(StagingError, match="artists.txt missing"):
         acquire(spec, raw, allow_download=False, timeout=1)
-    assert "artists.txt" in str(err.value) and "plays.txt" not in str(err.value).split("\n", 1)[1]
     folder = acquire(spec, raw, allow_download=True, timeout=5, progress=False)
     assert folder == raw / "lfm"
     assert (folder / "plays.txt").read_bytes() == plays

@@ -1,10 +1,12 @@
 """Shared helpers: dataset list, resources from the preset, run announcements."""
 
+import sys
 import time
 
 from recdyn.data.registry import get_spec
-from recdyn.data import fetch
+from recdyn.data import staging
 from recdyn import run_summary
+from recdyn.io import remove_orphans
 from recdyn.fit.grid import grid_chunks
 from recdyn.sim.experiment import retrain_interval, trial_chunks, trial_seeds
 
@@ -28,19 +30,33 @@ def spec_key(dataset: str) -> str:
     return dataset
 
 
-def staged_fingerprint(wildcards) -> str:
-    """Changes when a user stages real data in data/raw, so acquisition reruns."""
-    return fetch.staged_fingerprint(get_spec(spec_key(wildcards.dataset)), RAW_DIR)
+def staged_state(dataset: str) -> str:
+    """data/staged/<dataset>.json: what is staged for the dataset (paths, SHA-256), rewritten while
+    the DAG is built only when that changed. Acquisition and processing take it as an input, so
+    staging, replacing or corrupting real data reruns them (recdyn.data.staging)."""
+    return str(staging.update_state_file(dataset, get_spec(spec_key(dataset)), RAW_DIR))
+
+
+RUN_DATASETS: list[str] = []  # datasets acquired by this run (filled at its start)
 
 
 def announce_data_sources() -> None:
-    """Warn at the start of a run about datasets that may fall back to synthetic stand-ins."""
-    run_summary.announce_sources(config, RAW_DIR, DATASETS, spec_key)
+    """Start of a run: remove what killed jobs left behind, then say where the data of each dataset
+    this run acquires will come from (warning where a synthetic stand-in may be used)."""
+    removed = remove_orphans(["data/interim", "data/processed", "data/raw", "results", "figures"])
+    if removed:
+        print(f"recdyn: removed {len(removed)} temporary file(s) left by interrupted jobs", file=sys.stderr)
+    RUN_DATASETS[:] = run_summary.datasets_acquired(workflow.dag.needrun_jobs())
+    run_summary.announce_sources(config, RAW_DIR, RUN_DATASETS, spec_key)
 
 
 def print_run_summary(failed: bool = False) -> None:
-    """End of run: regenerated figures/tables, their data sources, claims passing."""
-    run_summary.print_summary(Path("figures"), Path("results/claims.csv"), RUN_STARTED, failed=failed)
+    """End of run: failed jobs and their logs, the acquired datasets' sources, regenerated
+    figures/tables with their data sources, claims passing."""
+    scheduler = getattr(workflow, "scheduler", None)
+    failures = run_summary.failed_jobs(scheduler.failed) if failed and scheduler is not None else []
+    run_summary.print_summary(Path("figures"), Path("results/claims.csv"), RUN_STARTED, failed=failures,
+                              run_failed=failed, datasets=RUN_DATASETS)
 
 
 PROCESSED_FILES = {

@@ -4,10 +4,13 @@
 localrules:
     acquire_dataset,  # downloads run on the submit host: compute nodes often have no internet
     summarize_dataset,
-    fig_data_overview,
+    plot_data_overview,
+    data_status,
 
 rule acquire_dataset:
     """Real files (staged in data/raw, or downloaded) or a synthetic stand-in, per data.<dataset>.source."""
+    input:
+        staged=lambda wc: staged_state(wc.dataset),
     output:
         directory("data/interim/{dataset}"),
     params:
@@ -16,7 +19,6 @@ rule acquire_dataset:
         raw_dir=str(RAW_DIR),
         allow_download=config["data"]["allow_download"],
         timeout=config["data"]["download_timeout"],
-        staged=staged_fingerprint,
     log:
         "logs/data/acquire_{dataset}.log",
     threads: 1
@@ -33,6 +35,7 @@ rule process_ml100k:
     """Validate u.data/u.user/u.item and write tidy tables."""
     input:
         "data/interim/ml100k",
+        staged=lambda wc: staged_state("ml100k"),
     output:
         processed("ml100k"),
     log:
@@ -51,6 +54,7 @@ rule process_lastfm:
     """Validate the LastFM files, apply the configured user subsample, write tidy tables."""
     input:
         "data/interim/lastfm",
+        staged=lambda wc: staged_state("lastfm"),
     output:
         processed("lastfm"),
     params:
@@ -72,6 +76,7 @@ rule process_amazoncat:
     """Validate the BERT features and the item-by-category label matrix."""
     input:
         "data/interim/amazoncat",
+        staged=lambda wc: staged_state("amazoncat"),
     output:
         processed("amazoncat"),
     log:
@@ -104,8 +109,9 @@ rule summarize_dataset:
         "../../scripts/summarize_dataset.py"
 
 
-rule fig_data_overview:
-    """Data overview figure of one dataset (rating/play-count histograms, activity, gender)."""
+rule plot_data_overview:
+    """Data overview figure of one dataset (rating/play-count histograms, activity, gender); the
+    target `fig_data_overview` makes all three."""
     input:
         summary="results/data/summary_{dataset}.json",
         manifest=lambda wc: manifest(wc.dataset),
@@ -132,3 +138,33 @@ rule fig_data_overview:
         ENV
     script:
         "../../scripts/plot_data_overview.py"
+
+
+rule data_status:
+    """Per dataset: the source the next run will use (downloaded, staged archive, staged folder,
+    synthetic), its path and whether it verifies (`make data-status`; the report's data section)."""
+    input:
+        staged=[staged_state(dataset) for dataset in DATASETS],
+    output:
+        csv="figures/data/data_status.csv",
+        md=report(
+            "figures/data/data_status.md",
+            caption="../report/data_status.rst",
+            category="Data",
+            subcategory="status",
+        ),
+        provenance="figures/data/data_status.provenance.json",
+    params:
+        data=config["data"],
+        raw_dir=str(RAW_DIR),
+        spec_keys={dataset: spec_key(dataset) for dataset in DATASETS},
+    log:
+        "logs/data/data_status.log",
+    threads: 1
+    resources:
+        runtime=res("default")["runtime"],
+        mem_mb=res("default")["mem_mb"],
+    conda:
+        ENV
+    script:
+        "../../scripts/data_status.py"

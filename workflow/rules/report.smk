@@ -1,7 +1,8 @@
 """Claims, chapter targets, the `figures` target and the HTML report."""
 
 DATA_FIGURES = [f"figures/data/overview_{dataset}.{ext}" for dataset in DATASETS for ext in ("pdf", "png")]
-DATA_TABLES = ["figures/data/tab_ml100k_fit.csv", "figures/data/tab_ml100k_fit.md"]
+DATA_TABLES = ["figures/data/tab_ml100k_fit.csv", "figures/data/tab_ml100k_fit.md",
+               "figures/data/data_status.csv", "figures/data/data_status.md"]
 CH2_FIGURES = [
     *expand("figures/ch2/fig_2_{n}.{ext}", n=(1, 3, 4, 5, 6, 7, 8), ext=("pdf", "png")),
     "figures/ch2/table_sampling.csv",
@@ -42,6 +43,7 @@ CHAPTERS = {
 
 
 localrules:
+    fig_data_overview,
     figures,
     ch2,
     ch3,
@@ -50,6 +52,12 @@ localrules:
     claims,
     claims_data,
     report,
+
+
+rule fig_data_overview:
+    """The data overview figures of the three datasets."""
+    input:
+        DATA_FIGURES,
 
 
 rule figures:

@@ -1,18 +1,20 @@
-"""Resolve ``data.<dataset>.source`` into files on disk (issue 2, item 3).
+"""Resolve ``data.<dataset>.source`` into files on disk (issue 2, item 3; issue 20, item 2).
 
 ``real``: staged in ``data/raw`` (archive or extracted folder) or downloaded; anything else is
 an error. ``synthetic``: a deterministic stand-in in the real files' formats. ``auto``: real
-when staged or downloadable, otherwise the stand-in with a warning. A *corrupt* real archive is
-always an error, never a silent fall-back. The result is a folder with the dataset's files
-under their real names (real files are symlinked, not copied) and ``source.json``.
+when staged or downloadable, otherwise the stand-in with a warning. Under every source, anything
+staged for the dataset must verify: a broken staging (a folder lacking files, an empty folder, a
+plain file where the folder should be, a dangling symlink, a dataset staged in part, a corrupt or
+wrong archive) is an error naming the path, never a reason to use the stand-in, which ``auto``
+takes only when nothing at all is staged and downloading is disabled or fails. The result is a
+folder with the dataset's files under their real names (real files are symlinked, not copied)
+and ``source.json``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from recdyn.data.registry import DatasetSpec, get_spec
 from recdyn.data.synthetic.amazoncat import write_amazoncat
 from recdyn.data.synthetic.lastfm import write_lastfm, write_lastfm_raw
 from recdyn.data.synthetic.ml100k import write_ml100k
-from recdyn.io import write_json
+from recdyn.io import atomic_dir, write_json
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def needed_files(spec: DatasetSpec, folder: Path) -> dict[str, Path]:
         located = fetch.locate_files(folder, archive)
         missing = sorted(set(archive.files) - set(located))
         if missing:
-            raise fetch.StagingError(f"{folder}: needed files missing: {', '.join(missing)}")
+            raise fetch.StagingError(f"{folder}: needed files missing: {', '.join(missing)}")  # pragma: no cover
         found.update({Path(relative).name: path for relative, path in located.items()})
     return found
 
@@ -72,22 +74,26 @@ def _write_synthetic(spec_key: str, synthetic: Mapping[str, Any], out_dir: Path,
 
 def acquire_dataset(
     dataset: str, spec_key: str, data_config: Mapping[str, Any], raw_dir: Path, out_dir: Path,
-    *, allow_download: bool, timeout: float,
+    *, allow_download: bool, timeout: float, after_acquire: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
-    """Fill ``out_dir`` with the dataset's files and ``source.json``; return the source record."""
+    """Fill ``out_dir`` with the dataset's files and ``source.json``; return the source record.
+
+    ``after_acquire`` runs once the files are in place, before ``out_dir`` appears (the pipeline
+    refreshes its staging record there, so a download does not look like new staging next run)."""
     source = data_config["source"]
     spec = get_spec(spec_key)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-    try:
+    raw_dir = Path(raw_dir)
+    with atomic_dir(out_dir) as tmp:
         record = None
-        reason = f"data.{dataset}.source=synthetic"
-        if source in ("real", "auto"):
+        if source == "synthetic":
+            if fetch.find_staged(spec, raw_dir) is not None:  # verifies, so mistakes surface anyway
+                log.info("%s: real data is staged in %s but data.%s.source=synthetic", dataset, raw_dir, dataset)
+            reason = f"data.{dataset}.source=synthetic"
+        else:
             try:
-                folder = fetch.acquire(spec, Path(raw_dir), allow_download=allow_download, timeout=timeout)
+                folder = fetch.acquire(spec, raw_dir, allow_download=allow_download, timeout=timeout)
                 record = _link_real(spec, folder, tmp)
-            except (fetch.StagingError, fetch.DownloadError) as error:
+            except (fetch.NotAvailableError, fetch.DownloadError) as error:
                 if source == "real":
                     raise
                 reason = f"data.{dataset}.source=auto and no real data: {error}"
@@ -96,10 +102,6 @@ def acquire_dataset(
             record = _write_synthetic(spec_key, data_config["synthetic"], tmp, reason)
         record.update(dataset=dataset, spec=spec_key)
         write_json(tmp / "source.json", record)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        if after_acquire is not None:
+            after_acquire()
     return record

@@ -30,11 +30,13 @@ from pathlib import Path, PurePosixPath
 import requests
 
 from recdyn.data.registry import Archive, DatasetSpec
+from recdyn.data.staging import StagedEntry, inspect_staged, problems
 from recdyn.io import TMP_MARK, atomic_dir, write_json
 
 log = logging.getLogger(__name__)
 
 PINS_FILENAME = "PINNED_CHECKSUMS.json"
+DOWNLOADS_FILENAME = "DOWNLOADED.json"  # archive -> sha256 and URL of what the pipeline downloaded
 _CHUNK = 1 << 20
 _DIGEST_MEMO: dict[tuple[int, int, int, int, int, str], str] = {}
 _RACY_NS = 2_000_000_000  # files modified this recently are never memoized
@@ -57,7 +59,13 @@ class DownloadError(DataError):
 
 
 class StagingError(DataError):
-    """The data is neither staged nor downloadable, or is staged wrongly."""
+    """Something is staged for a dataset but does not verify or is misplaced (always an error:
+    never a reason to fall back to a stand-in)."""
+
+
+class NotAvailableError(DataError):
+    """Nothing at all is staged for a dataset and downloading is disabled (``source: auto`` then
+    uses the stand-in; ``source: real`` fails)."""
 
 
 # --------------------------------------------------------------------------- digests
@@ -495,50 +503,46 @@ def extract(
 # --------------------------------------------------------------------------- staging
 
 
-def _exists(path: Path) -> bool:
-    """Like ``exists`` but a dangling symlink is an error, not absence."""
-    if path.is_symlink() and not path.exists():
-        raise StagingError(f"{path} is a symlink to {os.readlink(path)}, which does not exist")
-    return path.exists()
-
-
-def _stage_archive(archive: Archive, raw_dir: Path, pins_path: Path) -> Path | None:
-    """Directory holding ``archive``'s needed files if staged (verified), else None."""
+def _verify_staged(entry: StagedEntry, raw_dir: Path, pins_path: Path) -> Path:
+    """Verify one structurally sound staged entry; returns the folder holding its needed files
+    (extracting a staged archive first if its folder is not there yet)."""
+    archive = entry.archive
     folder = raw_dir / archive.folder
-    packed = raw_dir / archive.filename
-    if archive.kind == "file":
-        placed = folder / archive.filename
-        if _exists(placed):
-            _verify_archive_file(placed, archive, pins_path)
-            _verify_tree(folder, archive, pins_path, StagingError)
-            return folder
-    elif _exists(folder):
-        if not folder.is_dir():
-            raise StagingError(f"{folder} should be the extracted folder of {archive.filename}")
-        _verify_tree(folder, archive, pins_path, StagingError)
-        return folder
-    if _exists(packed):
-        _verify_archive_file(packed, archive, pins_path)
-        return extract(packed, folder, archive, pins_path=pins_path)
-    return None
+    if entry.kind in ("archive", "file") and entry.path.parent == raw_dir:
+        _verify_archive_file(entry.path, archive, pins_path)
+        if archive.kind == "file" or not (folder.exists() or folder.is_symlink()):
+            return extract(entry.path, folder, archive, pins_path=pins_path)
+    elif entry.kind == "file":
+        _verify_archive_file(entry.path, archive, pins_path)
+    _verify_tree(folder, archive, pins_path, StagingError)
+    return folder
 
 
 def find_staged(spec: DatasetSpec, raw_dir: Path, pins_path: Path | None = None) -> Path | None:
-    """The verified folder of staged real files of ``spec``, or None if not (wholly) staged.
+    """The verified folder of the staged real files of ``spec``, or None if nothing at all is
+    staged.
 
-    Accepts, per archive, the archive at ``raw_dir/<filename>`` (extracted on the
-    fly) or the extracted folder ``raw_dir/<folder>`` (may be a symlink).  A staged
-    file with a wrong checksum raises ChecksumError; there is no silent fallback.
+    Accepts, per archive, the archive at ``raw_dir/<filename>`` (extracted on the fly) or the
+    extracted folder ``raw_dir/<folder>`` (either may be a symlink). Staging is all or nothing:
+    a dataset staged in part, an empty or incomplete folder, a plain file where the folder should
+    be, a dangling symlink raise :class:`StagingError`, a wrong checksum :class:`ChecksumError`,
+    a corrupt archive :class:`ArchiveError`; each message names the path. A staged archive is
+    verified even when its extracted folder is already there, so replacing it with a bad copy is
+    caught.
     """
     raw_dir = Path(raw_dir)
     pins_path = Path(pins_path) if pins_path else default_pins_path(raw_dir)
-    dirs = [_stage_archive(a, raw_dir, pins_path) for a in spec.archives]
-    if all(d is not None for d in dirs):
-        return dirs[0]
-    if any(d is not None for d in dirs):
-        absent = [a.filename for a, d in zip(spec.archives, dirs) if d is None]
-        log.warning("%s is only partly staged: missing %s", spec.key, ", ".join(absent))
-    return None
+    entries = inspect_staged(spec, raw_dir)
+    if not entries:
+        return None
+    wrong = problems(entries)
+    if wrong:
+        raise StagingError(f"{spec.key}: the data staged in {raw_dir} is not usable:\n  - "
+                           + "\n  - ".join(wrong) + "\n" + staging_instructions(spec, raw_dir))
+    folders = [_verify_staged(entry, raw_dir, pins_path) for entry in entries
+               if not (entry.kind == "folder" and any(e.archive is entry.archive and e.kind != "folder"
+                                                      for e in entries))]
+    return folders[0]
 
 
 def staging_instructions(
@@ -571,53 +575,46 @@ def acquire(
     pins_path: Path | None = None,
     progress: bool = True,
 ) -> Path:
-    """Folder of verified real files: staged ones first, else downloaded if allowed,
-    else StagingError saying exactly what to place where."""
+    """Folder of verified real files: what is staged (all of it, verified), else downloaded if
+    allowed (:class:`DownloadError` when that fails), else :class:`NotAvailableError` saying
+    exactly what to place where."""
     raw_dir = Path(raw_dir)
     pins_path = Path(pins_path) if pins_path else default_pins_path(raw_dir)
-    missing: list[Archive] = []
-    found: Path | None = None
+    entries = inspect_staged(spec, raw_dir)
+    present = {e.archive.filename for e in entries if e.kind != "missing"}
+    if allow_download and present and len(problems(entries)) == 1 and entries[-1].kind == "missing":
+        for archive in spec.archives:  # complete a dataset staged (or downloaded) in part
+            if archive.filename not in present:
+                try:
+                    path = download(archive, raw_dir, timeout=timeout, pins_path=pins_path, progress=progress)
+                    _record_download(raw_dir, archive, path)
+                except DownloadError as error:
+                    raise StagingError(f"{spec.key} is only partly staged in {raw_dir} and the missing "
+                                       f"{archive.filename} could not be downloaded: {error}") from error
+    staged = find_staged(spec, raw_dir, pins_path)
+    if staged is not None:
+        return staged
+    if not allow_download:
+        raise NotAvailableError(
+            f"{spec.key}: real data not staged in {raw_dir} and downloads are disabled.\n"
+            + staging_instructions(spec, raw_dir))
+    folders = []
     for archive in spec.archives:
-        folder = _stage_archive(archive, raw_dir, pins_path)
-        if folder is None and allow_download:
-            path = download(
-                archive, raw_dir, timeout=timeout, pins_path=pins_path, progress=progress
-            )
-            folder = extract(path, raw_dir / archive.folder, archive, pins_path=pins_path)
-        if folder is None:
-            missing.append(archive)
-        found = found or folder
-    if missing:
-        why = "downloads are disabled" if not allow_download else "it could not be acquired"
-        raise StagingError(
-            f"{spec.key}: real data not staged in {raw_dir} and {why}.\n"
-            + staging_instructions(spec, raw_dir, tuple(missing))
-        )
-    assert found is not None
-    return found
+        path = download(archive, raw_dir, timeout=timeout, pins_path=pins_path, progress=progress)
+        _record_download(raw_dir, archive, path)
+        folders.append(extract(path, raw_dir / archive.folder, archive, pins_path=pins_path))
+    return folders[0]
 
 
-def _stat_token(path: Path, label: str) -> str:
-    st = path.stat()
-    return f"{label}:{st.st_size}:{st.st_mtime_ns}"
+def load_downloads(raw_dir: Path) -> dict[str, dict]:
+    """What the pipeline downloaded into ``raw_dir`` (archive name -> sha256, url), so that a
+    downloaded archive can be told from one a user staged."""
+    return load_pins(Path(raw_dir) / DOWNLOADS_FILENAME)
 
 
-def staged_fingerprint(spec: DatasetSpec, raw_dir: Path) -> str:
-    """Cheap token (names, sizes, mtimes; no hashing) of what is staged, or "none".
-
-    An archive present is fingerprinted instead of its extracted folder, so that
-    extracting it does not change the token.
-    """
-    raw_dir = Path(raw_dir)
-    parts: list[str] = []
-    for a in spec.archives:
-        packed, folder = raw_dir / a.filename, raw_dir / a.folder
-        try:
-            if packed.is_file():
-                parts.append(_stat_token(packed, a.filename))
-            elif folder.is_dir():
-                for rel, path in sorted(locate_files(folder, a).items()):
-                    parts.append(_stat_token(path, f"{a.folder}/{rel}"))
-        except (OSError, DataError) as exc:  # never fail DAG construction over this
-            parts.append(f"{a.filename}:{type(exc).__name__}")
-    return ";".join(parts) or "none"
+def _record_download(raw_dir: Path, archive: Archive, path: Path) -> None:
+    record = Path(raw_dir) / DOWNLOADS_FILENAME
+    with _locked(record):
+        downloads = load_downloads(raw_dir)
+        downloads[archive.filename] = {"sha256": file_digest(path), "url": archive.url}
+        write_json(record, downloads)
