@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,17 @@ def run_snakemake(*args: str, workdir: Path | None = None, timeout: float = 1800
     if workdir is not None:
         command += ["--directory", str(workdir)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def tree_hashes(workdir: Path, tops: tuple[str, ...] = ("figures", "results")) -> dict[str, str]:
+    """SHA-256 of every file under ``tops`` of a pipeline working directory, by relative path,
+    except timing files (names containing 'timing': wall times differ from run to run by nature)."""
+    hashes = {}
+    for top in tops:
+        for path in sorted((Path(workdir) / top).rglob("*")):
+            if path.is_file() and "timing" not in path.name:
+                hashes[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
 
 
 @pytest.fixture
