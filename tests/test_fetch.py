@@ -203,8 +203,13 @@ def test_registry_facts():
         "LastFM360k-MB-artists.txt",
     }
     assert all(a.kind == "file" and "3964506" in a.url for a in lastfm.archives)
-    assert get_spec("lastfm_raw").archives[0].kind == "tar.gz"
-    assert get_spec("amazoncat").archives[0].locate
+    raw_360k = get_spec("lastfm_raw").archives[0]
+    assert raw_360k.kind == "tar.gz"
+    assert raw_360k.size == 569_202_935 and raw_360k.md5 == "635e6ed3fc873aa4ba33aba0ebce02b1"
+    assert any("zenodo.org/records/6090214" in url for url in raw_360k.mirrors)
+    amazoncat = get_spec("amazoncat").archives[0]
+    assert amazoncat.locate and amazoncat.folder == "amazoncat-13k-bert"
+    assert "twostage.s3" in amazoncat.url and any("kkrauth.s3" in url for url in amazoncat.mirrors)
     assert set(DATASETS) == {"ml100k", "lastfm", "lastfm_raw", "amazoncat"}
     hash(ml)  # frozen and hashable despite its dict fields
 
@@ -222,6 +227,8 @@ def test_registry_validates():
     a = Archive("x.zip", "u", None, None, None, "x", {"a": None})
     with pytest.raises(ValueError, match="one folder"):
         spec_of(a, replace(a, folder="y"))
+    with pytest.raises(ValueError, match="mirrors"):
+        replace(a, mirrors=("u",))
 
 
 # --------------------------------------------------------------------------- digests
@@ -607,3 +614,25 @@ def test_plain_file_dataset(server: FakeServer, raw: Path):
     assert (folder / "artists.txt").read_bytes() == artists
     assert set(json.loads((raw / fetch.PINS_FILENAME).read_text())) == {"plays.txt"}
     assert find_staged(spec, raw) == folder
+
+
+def test_download_tries_mirrors_in_order(server: FakeServer, raw: Path, caplog):
+    data = packed()
+    server.files["good.zip"] = data
+    server.files["wrong.zip"] = data[::-1]  # answers, but not the file: fails verification
+    archive = make_archive(data, closed_port_url("fake-ds.zip"),
+                           mirrors=(server.url("missing.zip"), server.url("wrong.zip"), server.url("good.zip")))
+    with caplog.at_level(logging.WARNING, logger="recdyn.data.fetch"):
+        path = download(archive, raw, timeout=2)
+    assert path.read_bytes() == data and leftovers(raw) == ["fake-ds.zip"]
+    assert [p for p, _ in server.seen] == ["/missing.zip?download=1", "/wrong.zip?download=1", "/good.zip?download=1"]
+    assert "trying" in caplog.text and "does not verify" in caplog.text
+
+
+def test_download_names_every_source_when_all_fail(server: FakeServer, raw: Path):
+    data = packed()
+    archive = make_archive(data, closed_port_url("fake-ds.zip"), mirrors=(server.url("missing.zip"),))
+    with pytest.raises(DownloadError) as err:
+        download(archive, raw, timeout=2)
+    message = str(err.value)
+    assert archive.url in message and archive.mirrors[0] in message and "404" in message and "stage" in message

@@ -329,32 +329,53 @@ def download(
 ) -> Path:
     """Download ``archive`` into ``raw_dir`` (resuming a ``.part``), verify, rename.
 
-    Returns ``<raw_dir>/<filename>``.  Raises DownloadError (network) or
-    ChecksumError (the ``.part`` is then deleted).
+    Tries ``archive.url``, then each of ``archive.mirrors`` in order: a source that fails
+    (network or HTTP error, or a file that does not verify) passes to the next, which resumes
+    a kept ``.part`` (every source serves the same file: the checksums say so).
+
+    Returns ``<raw_dir>/<filename>``.  Raises DownloadError (no source could be downloaded
+    from; the message names each) or ChecksumError (the last source's file was wrong; the
+    ``.part`` is then deleted).
     """
+    from dataclasses import replace
+
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
     pins_path = Path(pins_path) if pins_path else default_pins_path(raw_dir)
     final = raw_dir / archive.filename
     part = raw_dir / (archive.filename + ".part")
-    log.info("downloading %s to %s", archive.url, final)
-    try:
-        _fetch_to_part(archive, part, timeout, progress)
-    except requests.RequestException as exc:
-        kept = part.exists() and part.stat().st_size > 0
-        raise DownloadError(
-            f"could not download {archive.filename} from {archive.url}: {exc}. "
-            + (f"The partial file {part} is kept; running again resumes it. " if kept else "")
-            + _staging_hint(archive, raw_dir)
-        ) from exc
-    try:
-        _verify_archive_file(part, archive, pins_path)
-    except ChecksumError:
-        part.unlink(missing_ok=True)
-        raise
-    os.replace(part, final)
-    log.info("downloaded and verified %s", final)
-    return final
+    urls = (archive.url, *archive.mirrors)
+    failures: list[str] = []
+    for attempt, url in enumerate(urls):
+        source = archive if url == archive.url else replace(archive, url=url, mirrors=())
+        last = attempt == len(urls) - 1
+        log.info("downloading %s to %s", url, final)
+        try:
+            _fetch_to_part(source, part, timeout, progress)
+        except requests.RequestException as exc:
+            failures.append(f"from {url}: {exc}")
+            if not last:
+                log.warning("could not download %s from %s (%s); trying %s", archive.filename, url, exc, urls[attempt + 1])
+                continue
+            kept = part.exists() and part.stat().st_size > 0
+            raise DownloadError(
+                f"could not download {archive.filename} {'; '.join(failures)}. "
+                + (f"The partial file {part} is kept; running again resumes it. " if kept else "")
+                + _staging_hint(archive, raw_dir)
+            ) from exc
+        try:
+            _verify_archive_file(part, source, pins_path)
+        except ChecksumError as exc:
+            part.unlink(missing_ok=True)
+            if last:
+                raise
+            failures.append(f"from {url}: {exc}")
+            log.warning("%s from %s does not verify; trying %s", archive.filename, url, urls[attempt + 1])
+            continue
+        os.replace(part, final)
+        log.info("downloaded and verified %s (from %s)", final, url)
+        return final
+    raise AssertionError("unreachable: the last source returns or raises")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- extract

@@ -7,8 +7,8 @@ what was expected and what was seen.
 
 * :func:`load_ml100k` -- MovieLens-100K (thesis chapter 2; chapter 5, section 5.3).
 * :func:`load_lastfm` -- LastFM-360K with artist gender, Shakespeare et al. 2020 (section 5.3).
-* :func:`load_lastfm_raw` -- Celma's raw LastFM-360K (17.5M lines; malformed lines are skipped
-  and counted, or raise with ``strict=True``).
+* :func:`load_lastfm_raw` -- Celma's raw LastFM-360K (17.5M lines; the real file's known defects
+  and a few malformed lines are skipped and counted; a file with many more raises).
 * :func:`load_amazoncat` -- AmazonCat-13K BERT features and labels (chapter 4, sections 4.3-4.4).
 """
 
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -397,6 +395,23 @@ def load_lastfm(folder: Path | str, *, duplicates: str = "sum") -> LastFm:
     played artist listed in the artist file.  ``duplicates``: what to do with repeated
     (user, artist) rows -- ``"sum"`` their plays (default, counted in ``n_duplicate_rows``),
     ``"keep"`` them, or ``"error"``.
+
+    Format facts and quirks of the real files (Zenodo record 3964506; sources: the authors'
+    notebook with its saved outputs, ``dshakes90/Last-fm-Gender-Bias-Analysis``, and RecLab's
+    reader); the stand-in (:mod:`recdyn.data.synthetic.lastfm`) writes each of them:
+
+    * ``LastFM360k-Le75.txt``: comma-separated, header ``userid,artistid,playcount`` (the
+      notebook reads it with a header), 6,541,600 rows.  Ids are 0-based integers; ``userid``
+      is the user's rank in the raw 360K data (sha1 order), so the 137,157 kept users leave
+      gaps (max seen 359,338); ``artistid`` numbers artists by first appearance in the raw file
+      (row 1 is ``0,0,2137``).  ``playcount`` is the raw integer plays: max 419,157 and exactly
+      one 0 (``286050,235564,0``, the raw file's zero row): valid.  RecLab applies ``log1p``.
+    * ``LastFM360k-MB-artists.txt``: tab-separated ``id, name, u/m/f/o/n, MBID``, **no header**
+      (the notebook prints ``164618 genlevel 1/0/0/0/0`` as row 0; RecLab's ``header=0`` read
+      loses that artist: it is kept here), ids in no order, MBID empty when unknown (row 0),
+      names lower case with non-ASCII (``björk``) and quotes kept as written.  About 1.4% of
+      the rows are ties (``0/1/1/0/0``: 4,125 of 292,481), labelled ``ambiguous`` here (the
+      notebook drops them).  MBIDs are not validated.
     """
     if duplicates not in ("sum", "keep", "error"):
         raise ValueError("duplicates must be 'sum', 'keep' or 'error'")
@@ -442,23 +457,38 @@ def load_lastfm(folder: Path | str, *, duplicates: str = "sum") -> LastFm:
 # ---------------------------------------------------------------------------------------------
 # LastFM-360K raw (Celma 2010)
 
+#: ``load_lastfm_raw`` raises when more than this share of a file's lines is malformed (and more
+#: than :data:`MALFORMED_FLOOR` lines): the real plays file has 88 defective rows in 17,559,530
+#: lines (0.0005%), the real profile file none.
+MAX_MALFORMED_SHARE = 0.001
+MALFORMED_FLOOR = 10
+SEP20_USER = "sep 20, 2008"
+_SEP20_REASON = "user is the date 'sep 20, 2008' (a known defect: 86 rows of the real file)"
+_NO_IDENTITY_REASON = "no artist identity (empty MBID and empty artist name; one row of the real file)"
+#: Defects of the real plays file: always skipped and counted, also with ``strict=True``.
+KNOWN_DEFECTS = (_SEP20_REASON, _NO_IDENTITY_REASON)
+_SCAN_CHUNK = 1 << 26
+
 
 @dataclass(frozen=True)
 class Malformed:
-    """Lines of a file that were skipped: how many, and the first few line numbers."""
+    """Lines of a file that were skipped: how many, the first few line numbers, the count per
+    reason, and the number of lines of the file."""
 
     count: int = 0
     first_lines: tuple[int, ...] = ()
     reasons: dict[str, int] = field(default_factory=dict)
+    lines: int = 0
 
 
 @dataclass(frozen=True)
 class LastFmRaw:
     """Celma's raw LastFM-360K as tidy tables.
 
-    ``plays``: user_sha1, artist_mbid ('' if none), artist_name, plays (int64), in file order.
-    ``profiles``: user_sha1, gender ('m', 'f' or ''), age (nullable Int64), country, signup
-    (datetime64, NaT if empty or unparsable).
+    ``plays``: user_sha1, artist_mbid ('' if none), artist_name, plays (int64), in file order,
+    repeated (user, artist) rows kept (:func:`recdyn.data.process.tidy_lastfm` sums them).
+    ``profiles``: user_sha1, gender ('m', 'f' or ''), age (nullable Int64, as given: the real
+    file has -1337 and 1002), country, signup (datetime64, NaT if empty).
     ``malformed``: per file name, the skipped lines.
     """
 
@@ -467,47 +497,130 @@ class LastFmRaw:
     malformed: dict[str, Malformed]
 
 
-def _read_loose(path: Path, names: list[str]) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
-    """Tab-separated, no header, no quoting; lines with too many fields are skipped.
-
-    Returns the frame (all str), each row's file line number, and the skipped lines.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        frame = pd.read_csv(path, sep="\t", header=None, names=names, dtype=str, na_filter=False,
-                            quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8", encoding_errors="replace",
-                            on_bad_lines="warn", skip_blank_lines=False)
-    skipped = sorted({int(m) for w in caught for m in re.findall(r"Skipping line (\d+)", str(w.message))})
-    lines = np.arange(1, len(frame) + len(skipped) + 1)
-    if skipped:
-        lines = np.setdiff1d(lines, np.array(skipped), assume_unique=True)
-    if frame.shape[0] and frame.iloc[-1].eq("").all():  # a final empty line
-        frame, lines = frame.iloc[:-1], lines[:-1]
-    return frame, lines, skipped
+@dataclass(frozen=True)
+class _Scan:
+    n_lines: int  # lines of the file, trailing empty lines not counted
+    bad: np.ndarray  # 1-based numbers of the lines without the expected number of fields
+    fields: np.ndarray  # their field counts (0: an empty line)
+    first_text: str  # the first such line, for messages
 
 
-def _drop_bad(frame: pd.DataFrame, lines: np.ndarray, skipped: list[int],
-              checks: dict[str, pd.Series], strict: bool, path: Path) -> tuple[pd.DataFrame, Malformed]:
+def _scan_fields(path: Path, n_fields: int) -> _Scan:
+    """One streaming pass over a tab-separated file: UTF-8 check (undecodable bytes raise
+    :class:`DataFormatError` naming the line) and the field count of every line."""
+    bad, fields, first_text = [], [], ""
+    n_lines, carry = 0, b""
+    with open(path, "rb") as handle:
+        while True:
+            block = handle.read(_SCAN_CHUNK)
+            data = carry + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = data
+                    continue
+                piece, carry = data[:cut], data[cut:]
+            elif data:
+                piece, carry = data + b"\n", b""  # a last line without its newline
+            else:
+                break
+            if not piece.isascii():
+                try:
+                    piece.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    line = n_lines + piece.count(b"\n", 0, error.start) + 1
+                    raise DataFormatError(path, line, "UTF-8 text (the real files are valid UTF-8)",
+                                          f"undecodable bytes {piece[error.start:error.start + 4]!r}") from None
+            buf = np.frombuffer(piece, dtype=np.uint8)
+            ends = np.flatnonzero(buf == 10)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            count = np.bincount(np.searchsorted(ends, np.flatnonzero(buf == 9)), minlength=ends.size) + 1
+            count[ends == starts] = 0
+            wrong = np.flatnonzero(count != n_fields)
+            if wrong.size and not first_text and not any(b.size for b in bad):
+                i = wrong[0]
+                first_text = piece[starts[i]:ends[i]].decode("utf-8")
+            bad.append(wrong + n_lines + 1)
+            fields.append(count[wrong])
+            n_lines += ends.size
+    bad = np.concatenate(bad) if bad else np.zeros(0, np.int64)
+    fields = np.concatenate(fields) if fields else np.zeros(0, np.int64)
+    while bad.size and bad[-1] == n_lines and fields[-1] == 0:  # empty lines at the end
+        bad, fields, n_lines = bad[:-1], fields[:-1], n_lines - 1
+    return _Scan(n_lines, bad.astype(np.int64), fields, first_text)
+
+
+def _field_reason(count: int, n_fields: int) -> str:
+    return "empty line" if count == 0 else "too many fields" if count > n_fields else "too few fields"
+
+
+def _read_loose(path: Path, names: list[str], *, strict: bool,
+                max_share: float) -> tuple[pd.DataFrame, np.ndarray, _Scan]:
+    """Tab-separated, no header, no quoting, UTF-8: the well-formed lines as str columns, each
+    row's line number, and the scan (lines with a wrong field count are left out)."""
+    scan = _scan_fields(path, len(names))
+    if scan.bad.size and not strict:  # early exit for a broken file: skip reading it
+        seen = f"{_field_reason(int(scan.fields[0]), len(names))}: {_clip(scan.first_text)}"
+        _check_share(path, scan.bad.size, scan.n_lines, int(scan.bad[0]), seen, max_share,
+                     f"without {len(names)} tab-separated fields")
+    if scan.n_lines == scan.bad.size:
+        raise DataFormatError(path, None, f"lines of {len(names)} tab-separated fields", "none")
+    frame = pd.read_csv(path, sep="\t", header=None, names=names, dtype=str, na_filter=False,
+                        quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8", lineterminator="\n",
+                        skiprows=set((scan.bad - 1).tolist()), skip_blank_lines=False)
+    lines = np.setdiff1d(np.arange(1, scan.n_lines + 1), scan.bad, assume_unique=True)
+    if len(frame) < lines.size or not frame.iloc[lines.size:].eq("").all(axis=None):
+        raise DataFormatError(path, None, f"{lines.size} well-formed lines", f"{len(frame)} parsed rows")
+    return frame.iloc[:lines.size], lines, scan
+
+
+def _check_share(path: Path, count: int, n_lines: int, first: int, seen: str, max_share: float,
+                 what: str = "malformed") -> None:
+    """Raise if ``count`` malformed lines of ``n_lines`` is far more than the real files have."""
+    if count > max(max_share * n_lines, MALFORMED_FLOOR):
+        raise DataFormatError(
+            path, first, f"at most {max_share:.2%} malformed lines (or {MALFORMED_FLOOR}), as in the real "
+            "file (plays: 88 of 17,559,530; profiles: none)",
+            f"{count} of {n_lines} lines {what}; the first: {seen}")
+
+
+def _drop_bad(frame: pd.DataFrame, lines: np.ndarray, scan: _Scan, checks: dict[str, pd.Series],
+              strict: bool, max_share: float, path: Path) -> tuple[pd.DataFrame, Malformed]:
+    """Skip the rows failing a check (first failed check = the reason) and count them with the
+    lines of a wrong field count; raise past the malformed share, or (``strict``) on the first
+    line that is neither well-formed nor a known defect of the real file."""
+    n_fields = len(frame.columns)
     ok = np.ones(len(frame), dtype=bool)
-    reasons = {"too many fields": len(skipped)} if skipped else {}
-    why = {line: "too many fields" for line in skipped[:1]}
+    reasons: dict[str, int] = {}
+    for count in scan.fields:
+        reason = _field_reason(int(count), n_fields)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    reason_of = np.full(len(frame), "", dtype=object)
     for reason, passed in checks.items():
-        passed = np.asarray(passed.fillna(False), dtype=bool)
+        passed = np.asarray(pd.Series(passed).fillna(False), dtype=bool)
         fails = ~passed & ok
         if fails.any():
             reasons[reason] = int(fails.sum())
-            why.setdefault(int(lines[fails][0]), reason)
+            reason_of[fails] = reason
         ok &= passed
-    bad_lines = np.union1d(np.array(skipped, dtype=np.int64), lines[~ok])
-    if strict and bad_lines.size:
-        line = int(bad_lines[0])
+    bad_lines = np.union1d(scan.bad, lines[~ok])
+
+    def describe(line: int) -> str:
         row = int(np.searchsorted(lines, line))
-        seen = why.get(line) or "a malformed line"
-        if line not in skipped and row < len(frame):
-            seen = f"{seen}: {_clip(chr(9).join(frame.iloc[row].tolist()))}"
-        raise DataFormatError(path, line, f"a well-formed line of {len(frame.columns)} tab-separated fields", seen)
+        if row < lines.size and lines[row] == line:
+            return f"{reason_of[row]}: {_clip(chr(9).join(frame.iloc[row].tolist()))}"
+        return f"{_field_reason(int(scan.fields[0]), n_fields)}: {_clip(scan.first_text)}"
+
+    if strict:
+        unknown = np.union1d(scan.bad, lines[~ok & ~np.isin(reason_of, KNOWN_DEFECTS)])
+        if unknown.size:
+            line = int(unknown[0])
+            raise DataFormatError(path, line, f"a well-formed line of {n_fields} tab-separated fields",
+                                  describe(line))
+    if bad_lines.size:
+        _check_share(path, bad_lines.size, scan.n_lines, int(bad_lines[0]), describe(int(bad_lines[0])), max_share)
     return (frame[ok].reset_index(drop=True),
-            Malformed(int(bad_lines.size), tuple(int(x) for x in bad_lines[:20]), reasons))
+            Malformed(int(bad_lines.size), tuple(int(x) for x in bad_lines[:20]), reasons, scan.n_lines))
 
 
 def _signup_dates(text: pd.Series) -> pd.Series:
@@ -518,29 +631,78 @@ def _signup_dates(text: pd.Series) -> pd.Series:
     return dates.astype("datetime64[ns]")
 
 
-def load_lastfm_raw(folder: Path | str, *, strict: bool = False) -> LastFmRaw:
-    """Read ``usersha1-artmbid-artname-plays.tsv`` and ``usersha1-profile.tsv`` (C parser, no
-    quoting: artist names contain quotes).  Malformed lines (wrong field count, bad sha1,
-    non-integer plays, bad gender or age) are skipped and reported in ``malformed``; with
-    ``strict=True`` the first one raises :class:`DataFormatError`.
+def load_lastfm_raw(folder: Path | str, *, strict: bool = False,
+                    max_malformed_share: float = MAX_MALFORMED_SHARE) -> LastFmRaw:
+    """Read ``usersha1-artmbid-artname-plays.tsv`` and ``usersha1-profile.tsv`` (Celma's
+    LFM-360K v1.2) with quoting off, as UTF-8.
+
+    Malformed lines are skipped and counted per reason in ``malformed``.  A file with more than
+    ``max_malformed_share`` of its lines malformed (and more than :data:`MALFORMED_FLOOR`) is
+    not the real file: :class:`DataFormatError` names its first bad line.  With ``strict=True``
+    the first malformed line raises, except the real file's known defects
+    (:data:`KNOWN_DEFECTS`), which are always skipped and counted.  Undecodable (non-UTF-8)
+    bytes always raise, naming the line: the real files have none, so they mean a damaged or
+    re-encoded copy (nothing is silently replaced).
+
+    Format facts and quirks of the real files (sources: Celma's README; a public DuckDB ingest
+    of the full file with strict 4-field parsing and quoting off; public loaders that drop the
+    ``sep 20, 2008`` rows; the TFDS builder; a public notebook's pandas read of the full profile
+    file; the profile file's first 1,000 lines); the stand-in
+    (:mod:`recdyn.data.synthetic.lastfm`) writes each of them:
+
+    * plays: ``user sha1 \\t MBID \\t artist name \\t plays``, no header, UTF-8, 17,559,530 lines
+      of exactly 4 fields (DuckDB: 0 parse rejects), 359,347 users in contiguous blocks sorted
+      by sha1, each user's rows by decreasing plays (mostly <= 50, Last.fm's top artists).
+    * 86 rows have the date ``sep 20, 2008`` in the user field (public readers of the full file
+      drop exactly ``user == 'sep 20, 2008'``): skipped and counted, reason ``KNOWN_DEFECTS[0]``.
+      Their position is not published; the stand-in writes them last, where a sha1-sorted file
+      puts them (``s`` sorts after the hex digits): our guess.
+    * One row has plays 0 (TFDS builder; it survives into Le75): valid.
+    * One row has an empty MBID and an empty artist name (DuckDB ingest: "an item without a
+      usable identity"): skipped and counted, reason ``KNOWN_DEFECTS[1]``.
+    * 421 repeated (user, artist) rows when the artist is the MBID or the lower-cased name
+      (DuckDB ingest): kept here; ``tidy_lastfm`` sums them.
+    * Empty MBID on about 1.25% of rows (first 100,000 rows, public scan); an artist can have
+      an MBID on some rows and none on others (``tidy_lastfm`` then keys the rows by name and
+      merges names with exactly one MBID into it).  A few dozen MBIDs are reportedly not
+      canonical lower-case UUIDs (160,168 distinct strings, 160,131 valid UUIDs): not
+      validated, kept as given.
+    * Artist names are mostly lower case, often non-ASCII (``die Ärzte`` on line 2) and some
+      contain double quotes: read with quoting off, kept exactly as written.
+    * profiles: ``sha1 \\t gender \\t age \\t country \\t signup``, no header, 359,347 lines of 5
+      fields, sha1-sorted.  Gender ``m``/``f`` or empty (9.1%); age empty (20.8%) or an integer,
+      absurd ones included (-1337, 0..9, 100, 1002: kept as given, plausibility is the
+      analysis' business, not the format's); country always present, some names with commas
+      (``Korea, Republic of``); signup ``Mon D, YYYY`` with an English month and the day
+      without a leading zero (``Feb 1, 2007``), 2002-2009.
+
+    Malformed (never in the real files): a wrong field count or an empty line, a user that is
+    neither 40 lower-case hex digits nor the known date, plays not a non-negative integer; in
+    profiles a gender other than m/f/empty, a non-integer age, an unparsable signup.
     """
     folder = Path(folder)
     plays_path = _find_file(folder, "usersha1-artmbid-artname-plays.tsv")
-    frame, lines, skipped = _read_loose(plays_path, ["user_sha1", "artist_mbid", "artist_name", "plays"])
-    plays_ok = frame["plays"].str.fullmatch(r"\d{1,18}")
-    frame, bad_plays = _drop_bad(frame, lines, skipped, {
-        "user sha1 not 40 hex digits": frame["user_sha1"].str.fullmatch(r"[0-9a-f]{40}"),
-        "plays not a non-negative integer": plays_ok,
-    }, strict, plays_path)
+    frame, lines, scan = _read_loose(plays_path, ["user_sha1", "artist_mbid", "artist_name", "plays"],
+                                     strict=strict, max_share=max_malformed_share)
+    user = frame["user_sha1"]
+    frame, bad_plays = _drop_bad(frame, lines, scan, {
+        _SEP20_REASON: user != SEP20_USER,
+        "user sha1 not 40 hex digits": user.str.fullmatch(r"[0-9a-f]{40}"),
+        "plays not a non-negative integer": frame["plays"].str.fullmatch(r"\d{1,18}"),
+        _NO_IDENTITY_REASON: (frame["artist_mbid"].str.strip() != "") | (frame["artist_name"].str.strip() != ""),
+    }, strict, max_malformed_share, plays_path)
     plays = frame.assign(plays=frame["plays"].astype(np.int64))
 
     profile_path = _find_file(folder, "usersha1-profile.tsv")
-    frame, lines, skipped = _read_loose(profile_path, ["user_sha1", "gender", "age", "country", "signup"])
-    frame, bad_profiles = _drop_bad(frame, lines, skipped, {
+    frame, lines, scan = _read_loose(profile_path, ["user_sha1", "gender", "age", "country", "signup"],
+                                     strict=strict, max_share=max_malformed_share)
+    signup = _signup_dates(frame["signup"])
+    frame, bad_profiles = _drop_bad(frame, lines, scan, {
         "user sha1 not 40 hex digits": frame["user_sha1"].str.fullmatch(r"[0-9a-f]{40}"),
         "gender not m, f or empty": frame["gender"].isin(["m", "f", ""]),
         "age not an integer or empty": frame["age"].str.fullmatch(r"(-?\d{1,9})?"),
-    }, strict, profile_path)
+        "signup not a date like 'Feb 1, 2007' or empty": (frame["signup"] == "") | signup.notna(),
+    }, strict, max_malformed_share, profile_path)
     profiles = pd.DataFrame({
         "user_sha1": frame["user_sha1"],
         "gender": frame["gender"],
@@ -630,7 +792,30 @@ def load_amazoncat(folder: Path | str, *, n_features: int = 768) -> AmazonCat:
     """Find ``features.npz`` and ``ratings.npz`` anywhere below ``folder`` and validate them:
     a 2-D float matrix with ``n_features`` columns (dense ``.npz`` under any single key or
     'features'/'arr_0', or a scipy sparse ``.npz``) and a sparse 0/1 label matrix with as many
-    rows."""
+    rows.
+
+    Format facts of the real ``amazoncat-13k-bert.zip`` (source: the authors' RecLab branch
+    ``karl/contextual-addon``, ``data_utils.get_data('amazoncat-13k-bert')``, which downloads it
+    from ``kkrauth.s3-us-west-2.amazonaws.com``; the thesis names ``twostage.s3-...``); the
+    stand-in (:mod:`recdyn.data.synthetic.amazoncat`) writes each of them:
+
+    * The zip holds one top folder ``amazoncat-13k-bert/`` with ``features.npz`` and
+      ``ratings.npz`` (RecLab extracts it and opens ``amazoncat-13k-bert/<name>``).
+    * ``features.npz``: one dense array saved with ``np.savez``, under its default key
+      ``arr_0`` (RecLab reads ``npz[npz.files[0]]``); rows are the items (contexts), 768
+      BERT-base columns expected.  dtype not published: float32 and float64 are accepted and
+      returned as float32.  A scipy sparse file is accepted too (the sister archive
+      ``wiki10-31k.zip`` stores its features that way).
+    * ``ratings.npz``: a ``scipy.sparse.save_npz`` matrix, items x categories (RecLab calls
+      ``.tocsr()``, so the stored format is not fixed: csr, csc and coo are accepted), 0/1
+      values (explicit zeros dropped; any other value is an error).
+    * AmazonCat-13K has 13,330 labels and 1,186,239 training items (Extreme Classification
+      Repository); whether the archive holds the test items too is not published.
+
+    Truly broken: unreadable archives, not exactly one feature array without a known key, a
+    non-2-D or non-float feature matrix, another column count, non-finite features, labels
+    other than 0/1, or a row count differing between the two files.
+    """
     folder = Path(folder)
     features_path = _locate(folder, "features.npz")
     labels_path = _locate(folder, "ratings.npz")

@@ -47,16 +47,35 @@ def _process_ml100k(folder: Path, out_dir: Path) -> dict[str, Any]:
     return {name: list(table.shape) for name, table in tables.items()}
 
 
+def raw_artist_keys(mbid: pd.Series, name: pd.Series) -> pd.Series:
+    """One key per artist of Celma's raw plays: the MusicBrainz id (trimmed, lower case); for a
+    row without MBID the artist name (trimmed, lower case, as the public DuckDB ingest keys it),
+    which becomes that MBID when the name has exactly one MBID elsewhere in the file.
+
+    Why merge: Last.fm identifies artists by name and attaches the MBID it matched to the name,
+    so an artist may have its MBID on some rows and none on others; keyed apart, one artist
+    would count twice.  A name seen with several MBIDs (homonyms MusicBrainz tells apart) is
+    ambiguous and its MBID-less rows stay a separate, name-keyed artist."""
+    mbid = mbid.str.strip().str.lower()
+    lowered = name.str.strip().str.lower()
+    has = mbid != ""
+    pairs = pd.DataFrame({"name": lowered[has], "mbid": mbid[has]}).drop_duplicates()
+    unique = pairs.drop_duplicates("name", keep=False).set_index("name")["mbid"]
+    by_name = lowered.map(unique)
+    return mbid.where(has, by_name.where(by_name.notna(), "name:" + lowered))
+
+
 def tidy_lastfm(folder: Path, spec: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """LastFM as three tables in one form for both variants: ``plays`` (user_id, artist_id,
     playcount = raw plays, rating = log(1 + plays) as in RecLab/section 5.3), ``artists``
     (artist_id, name, gender) and ``users`` (user_id, gender). The Shakespeare et al. files carry
     artist gender and no user gender; the raw 360K archive carries user gender and no artist gender
-    (artists are identified by MusicBrainz id, or by name where it has none)."""
+    (artists are identified by :func:`raw_artist_keys`: MusicBrainz id, or name where it has
+    none; repeated (user, artist) rows, 421 in the real file, have their plays summed)."""
     if spec == "lastfm_raw":
         raw = loaders.load_lastfm_raw(folder)
         user_codes, user_keys = pd.factorize(raw.plays["user_sha1"], sort=True)
-        artist_key = raw.plays["artist_mbid"].where(raw.plays["artist_mbid"] != "", "name:" + raw.plays["artist_name"])
+        artist_key = raw_artist_keys(raw.plays["artist_mbid"], raw.plays["artist_name"])
         artist_codes, artist_keys = pd.factorize(artist_key, sort=True)
         plays = pd.DataFrame({"user_id": user_codes, "artist_id": artist_codes, "playcount": raw.plays["plays"]})
         plays = plays.groupby(["user_id", "artist_id"], as_index=False)["playcount"].sum()

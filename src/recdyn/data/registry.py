@@ -33,8 +33,9 @@ class Archive:
     the extracted top folder of an archive, or for plain files the folder the file
     is placed in (several plain files of one dataset share it).  ``files`` maps a
     path relative to ``folder`` to the SHA-256 of that file (``None`` if unknown).
-    With ``locate=True`` the archive's layout is unknown and each needed file is
-    found by its base name anywhere inside the extracted tree.
+    With ``locate=True`` each needed file is found by its base name anywhere inside
+    the extracted tree (for archives whose layout is unknown or may differ by source).
+    ``mirrors``: further URLs of the same file, tried in order after ``url``.
     """
 
     filename: str
@@ -48,6 +49,7 @@ class Archive:
     file_md5: dict[str, str] = field(default_factory=dict, hash=False)
     locate: bool = False
     note: str = ""
+    mirrors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind != "file" and not self.filename.endswith(_SUFFIXES[self.kind]):
@@ -64,6 +66,8 @@ class Archive:
             _check_hex(f"{self.filename}:{rel}", "md5", digest)
             if rel not in self.files:
                 raise ValueError(f"{self.filename}: md5 given for unlisted file {rel}")
+        if not isinstance(self.mirrors, tuple) or len(set((self.url, *self.mirrors))) != 1 + len(self.mirrors):
+            raise ValueError(f"{self.filename}: mirrors must be a tuple of URLs other than url and each other")
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,13 @@ LASTFM = DatasetSpec(
 )
 
 # Celma's LFM-360K (version 1.2, March 2010).  The md5s of the two extracted files are
-# published in the dataset's README (also on Zenodo record 6090214, a later mirror).
+# published in the dataset's README (also on Zenodo record 6090214, a later mirror).  The
+# archive's size (569,202,935 bytes) and md5 are reported, after downloading and checking the
+# full archive, by two public projects: a DuckDB ingest of LFM-360K (hrishike-sh/
+# tag-recommendation, docs/verified-state.json) and h0rv/opennoise (its lastfm_360k module and
+# docs); other public code pins the same md5 for Zenodo's copy.  Those two also report sha256
+# 375b53f5a72790e51166cfba052ae5e093f587ece817577185188855ac10f9f0: not pinned here (one kind
+# of source only; record-and-pin records it on first download, paste it here once checked).
 LASTFM_RAW = DatasetSpec(
     key="lastfm_raw",
     title="LastFM 360K, raw (Celma 2010)",
@@ -167,8 +177,9 @@ LASTFM_RAW = DatasetSpec(
         Archive(
             filename="lastfm-dataset-360K.tar.gz",
             url="http://mtg.upf.edu/static/datasets/last.fm/lastfm-dataset-360K.tar.gz",
-            size=None,  # about 569 MB
-            md5=None,
+            mirrors=("https://zenodo.org/records/6090214/files/lastfm-dataset-360K.tar.gz?download=1",),
+            size=569_202_935,
+            md5="635e6ed3fc873aa4ba33aba0ebce02b1",
             sha256=None,
             folder="lastfm-dataset-360K",
             kind="tar.gz",
@@ -185,7 +196,10 @@ LASTFM_RAW = DatasetSpec(
 )
 
 # The thesis' two-stage experiments: AmazonCat-13K with 768-d bert-base-uncased item
-# features.  Layout and checksums unknown: the needed files are located by name.
+# features.  The thesis gives the twostage.s3 URL; the authors' own reader (RecLab branch
+# karl/contextual-addon, reclab/data_utils.py) downloads the same name from kkrauth.s3, and
+# extracts it to amazoncat-13k-bert/{features,ratings}.npz.  Checksums unknown (pinned on
+# first use); the files are still located by name, in case a copy is laid out otherwise.
 AMAZONCAT = DatasetSpec(
     key="amazoncat",
     title="AmazonCat-13K with BERT features (two-stage recommender experiments)",
@@ -198,13 +212,15 @@ AMAZONCAT = DatasetSpec(
         Archive(
             filename="amazoncat-13k-bert.zip",
             url="https://twostage.s3-us-west-2.amazonaws.com/amazoncat-13k-bert.zip",
+            mirrors=("https://kkrauth.s3-us-west-2.amazonaws.com/amazoncat-13k-bert.zip",),
             size=None,
             md5=None,
             sha256=None,
             folder="amazoncat-13k-bert",
             files={"features.npz": None, "ratings.npz": None},
             locate=True,
-            note="features.npz: dense 768-d BERT item features; ratings.npz: CSR item x label",
+            note="amazoncat-13k-bert/features.npz: one dense 768-d BERT item feature array (key arr_0); "
+                 "ratings.npz: scipy.sparse item x label 0/1 matrix",
         ),
     ),
 )

@@ -1,14 +1,16 @@
 """Synthetic AmazonCat-13K-with-BERT-features stand-in (thesis chapter 4, sections 4.3 and 4.4:
 two-stage linear bandits and the Mixture-of-Experts nominators; details in section 4.8).
 
-Files, as in the thesis' ``amazoncat-13k-bert.zip`` (layout of the real archive unknown; the
-loader finds the two files anywhere below its folder):
+Files, as in the thesis' ``amazoncat-13k-bert.zip`` (layout from the authors' RecLab reader,
+see :func:`recdyn.data.loaders.load_amazoncat`; :func:`write_amazoncat` writes the two files,
+:func:`write_amazoncat_zip` the archive with its top folder ``amazoncat-13k-bert/``):
 
 * ``features.npz``: dense ``float32`` matrix ``(n_items, 768)`` written like ``np.savez(path,
-  features)``, i.e. under the default key ``arr_0`` (the real file's key is unknown; the
-  loader accepts any single array, named keys, and scipy sparse ``.npz`` files).
+  features)``, i.e. one array under the default key ``arr_0`` (RecLab reads the first key;
+  the real dtype is not published, the loader accepts float32 and float64).
 * ``ratings.npz``: ``scipy.sparse`` CSR item x category 0/1 matrix written like
-  ``scipy.sparse.save_npz`` (compressed), ``float32`` values.
+  ``scipy.sparse.save_npz`` (compressed), ``float32`` values (RecLab converts whatever format
+  is stored to CSR; the loader accepts csr, csc and coo).
 
 Planted structure.  Categories are hierarchical, as in AmazonCat-13K: two *root* categories
 (the two most frequent, which the thesis skips), 100 *main* categories (frequency ranks 3..102,
@@ -32,6 +34,8 @@ Column order is shuffled: frequency ranks must be computed
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +46,8 @@ from recdyn.io import npz_bytes, write_bytes
 
 FEATURES_FILE = "features.npz"
 LABELS_FILE = "ratings.npz"
+ZIP_FILE = "amazoncat-13k-bert.zip"
+ZIP_FOLDER = "amazoncat-13k-bert"  # the real archive's top folder
 N_FEATURES = 768
 N_ROOTS, N_MAIN = 2, 100
 MAIN_EXPONENT, MAIN_OFFSET = 1.3, 2.0  # with the label counts below, fitted to section 4.3 / Fig. 4.2
@@ -59,11 +65,35 @@ def write_amazoncat(out_dir: Path, *, seed: int, n_items: int = 20_000, n_catego
                     n_features: int = N_FEATURES, coverage: float = 0.975, extra_main: float = 1.5,
                     heavy_share: float = 0.03, heavy_extra: float = 20.0,
                     signal: float = 1.5, noise: float = 0.5) -> dict[str, Path]:
-    """Write ``features.npz`` and ``ratings.npz``; returns ``{name: path}``.
+    """Write ``features.npz`` and ``ratings.npz`` (:func:`amazoncat_files`); returns ``{name: path}``.
 
     ``n_categories`` defaults to AmazonCat-13K's 13,330 labels (must be >= 102); ``n_items``
     defaults to a workstation-sized 20,000 (the real data has about 1.2 million).
     """
+    files = amazoncat_files(seed=seed, n_items=n_items, n_categories=n_categories, n_features=n_features,
+                            coverage=coverage, extra_main=extra_main, heavy_share=heavy_share,
+                            heavy_extra=heavy_extra, signal=signal, noise=noise)
+    out_dir = Path(out_dir)
+    return {name: write_bytes(out_dir / name, data) for name, data in files.items()}
+
+
+def write_amazoncat_zip(path: Path, *, seed: int, **sizes) -> Path:
+    """Write the stand-in packed as the real ``amazoncat-13k-bert.zip``: one top folder
+    ``amazoncat-13k-bert/`` holding ``features.npz`` and ``ratings.npz`` (fixed timestamps,
+    so the same seed gives the same bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(zipfile.ZipInfo(f"{ZIP_FOLDER}/", date_time=(1980, 1, 1, 0, 0, 0)), b"")
+        for name, data in amazoncat_files(seed=seed, **sizes).items():
+            archive.writestr(zipfile.ZipInfo(f"{ZIP_FOLDER}/{name}", date_time=(1980, 1, 1, 0, 0, 0)), data)
+    return write_bytes(Path(path), buffer.getvalue())
+
+
+def amazoncat_files(*, seed: int, n_items: int = 20_000, n_categories: int = 13_330,
+                    n_features: int = N_FEATURES, coverage: float = 0.975, extra_main: float = 1.5,
+                    heavy_share: float = 0.03, heavy_extra: float = 20.0,
+                    signal: float = 1.5, noise: float = 0.5) -> dict[str, bytes]:
+    """The bytes of ``features.npz`` and ``ratings.npz`` (keywords as :func:`write_amazoncat`)."""
     if n_categories < N_ROOTS + N_MAIN:
         raise ValueError(f"n_categories must be >= {N_ROOTS + N_MAIN}")
     if n_items < 10:
@@ -116,12 +146,11 @@ def write_amazoncat(out_dir: Path, *, seed: int, n_items: int = 20_000, n_catego
     offset = frng.normal(0.0, 0.3, size=n_features)
     scale = noise * frng.lognormal(0.0, 0.25, size=n_features)
     features = offset + frng.normal(size=(n_items, n_features)) * scale + signal * (weights @ directions)
-    out_dir = Path(out_dir)
     return {
-        FEATURES_FILE: write_bytes(out_dir / FEATURES_FILE,
-                                          npz_bytes({"arr_0": features.astype(np.float32)}, compress=False)),
-        LABELS_FILE: write_bytes(out_dir / LABELS_FILE, sparse_npz_bytes(labels, compress=True)),
+        FEATURES_FILE: npz_bytes({"arr_0": features.astype(np.float32)}, compress=False),
+        LABELS_FILE: sparse_npz_bytes(labels, compress=True),
     }
 
 
-__all__ = ["FEATURES_FILE", "LABELS_FILE", "N_FEATURES", "write_amazoncat"]
+__all__ = ["FEATURES_FILE", "LABELS_FILE", "N_FEATURES", "ZIP_FILE", "ZIP_FOLDER", "amazoncat_files",
+           "write_amazoncat", "write_amazoncat_zip"]

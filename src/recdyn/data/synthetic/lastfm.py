@@ -27,11 +27,24 @@ lfm360k.ipynb`` (github.com/dshakes90/Last-fm-Gender-Bias-Analysis) and by RecLa
 and ``usersha1-profile.tsv`` (sha1, gender ``m``/``f``/empty, age or empty, country, signup
 date like ``Feb 1, 2007``).
 
+Both variants reproduce the real files' quirks listed in the loaders' docstrings
+(:func:`recdyn.data.loaders.load_lastfm`, :func:`recdyn.data.loaders.load_lastfm_raw`), scaled
+to the stand-in's size with at least one of each, each drawn from its own seeded stream
+(``lastfm/le75-quirks``, ``lastfm/raw-quirks``, ``lastfm/profile-quirks``) so that the rest of
+the bytes do not move: one zero playcount, the ``sep 20, 2008`` rows, the row without artist
+identity, duplicate (user, artist) rows, rows without the MBID their artist has elsewhere,
+absurd ages, more empty ages, countries with commas.  One known difference: about 16% of the
+stand-in's plays rows have no MBID (artists without one are 29% of a 5,000-artist catalogue
+and not all obscure), against about 1.25% of the real rows (36% of 290k artists, nearly all in
+the long tail); a small catalogue cannot match both shares without changing the planted
+population.
+
 Planted structure: ``n_topics`` music topics; each artist has a main topic and a Zipf-like
 popularity, each user a sparse topic mixture; identified artists are more often popular, and
 male (about 80% of identified artists, with a topic-dependent female share); female users lean
 towards female artists.  Users list at most 50 top artists (Last.fm's API limit behind the
-real data; most users have exactly 50).  Plays are log-normal, heavy-tailed.
+real data; most users have exactly 50).  Plays are log-normal, heavy-tailed, at least 1 (the
+writers plant the real data's single zero).
 
 Default sizes suit a workstation (about 14,000 kept users x 5,000 artists, about 45 artists per
 user); the thesis uses 13,698 LastFM users.
@@ -208,7 +221,9 @@ def simulate_lastfm(seed: int, n_users: int, n_artists: int = 5000, *, n_topics:
         cols = top[take]
         log_plays = (user_scale[start:stop][rows] + 0.35 * (base[rows, cols] - base.mean())
                      + prng.normal(0.0, 1.1, size=rows.size))
-        plays = np.floor(np.exp(np.minimum(log_plays, 13.5))).astype(np.int64)
+        # at least one play: Last.fm lists an artist among a user's top artists once played
+        # (the real file's single zero row is planted by the writers, see _raw_quirks)
+        plays = np.maximum(np.floor(np.exp(np.minimum(log_plays, 13.5))), 1).astype(np.int64)
         order = np.lexsort((-plays, rows))
         users_out.append(rows[order] + start)
         artists_out.append(cols[order])
@@ -259,6 +274,50 @@ def _gender_strings(counts: np.ndarray) -> np.ndarray:
     return out
 
 
+# Counts in the real files (see the loaders' docstrings for sources), scaled by :func:`_scaled`.
+REAL_RAW_LINES = 17_559_530  # usersha1-artmbid-artname-plays.tsv
+REAL_RAW_USERS = 359_347  # usersha1-profile.tsv
+REAL_SEP20_ROWS = 86  # plays rows whose user field is the date 'sep 20, 2008'
+REAL_DUPLICATE_ROWS = 421  # repeated (user, artist) rows, artist = MBID or lower-cased name
+SEP20_USER = "sep 20, 2008"
+EMPTY_MBID_SHARE = 0.01  # rows of an MBID artist written without its MBID
+# usersha1-profile.tsv: shares in the real file's first 1,000 lines (one absurd age of each kind
+# per ~1,000 users; 1002 is the full file's maximum) and its countries with commas
+ABSURD_AGES = {"-1337": 0.001, "small": 0.005, "100": 0.001, "1002": 1 / REAL_RAW_USERS}
+EXTRA_EMPTY_AGE = 0.01  # the simulation leaves 20% of ages empty; the real file 20.8%
+COMMA_COUNTRIES = np.array(["Korea, Republic of", "Iran, Islamic Republic of", "Virgin Islands, U.s."])
+COMMA_COUNTRY_SHARE = 0.004
+
+
+def _scaled(real_count: float, n: int, real_n: int) -> int:
+    """``real_count`` events of a real file with ``real_n`` units, scaled to ``n`` (at least 1)."""
+    return max(1, int(round(real_count * n / real_n)))
+
+
+def _le75_quirks(rng: np.random.Generator, le75: pd.DataFrame) -> pd.DataFrame:
+    """Exactly one row with playcount 0, as in the real Le75 file (the raw data's one zero row):
+    the last (least played) row of a random user, so each user's rows stay in decreasing order."""
+    users = le75["userid"].to_numpy()
+    last_rows = np.flatnonzero(np.append(users[1:] != users[:-1], True))
+    playcount = le75["playcount"].to_numpy().copy()
+    playcount[last_rows[rng.integers(0, last_rows.size)]] = 0
+    return le75.assign(playcount=playcount)
+
+
+def _artist_file_quirks(rng: np.random.Generator, artists: pd.DataFrame) -> pd.DataFrame:
+    """At least one tie row (the real file has ~1.4%, e.g. ``0/1/1/0/0``) and one empty MBID,
+    whatever the size; at the default sizes the population has both already and nothing changes."""
+    artists = artists.copy()
+    counts = artists["gender"].str.split("/", expand=True).astype(np.int64).to_numpy()
+    tie = (counts == counts.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    undefined = np.flatnonzero(~tie & (counts.argmax(axis=1) == 0))
+    if not tie.any() and undefined.size:
+        artists.loc[artists.index[undefined[rng.integers(0, undefined.size)]], "gender"] = "1/1/0/0/0"
+    if not (artists["mbid"] == "").any():
+        artists.loc[artists.index[rng.integers(0, len(artists))], "mbid"] = ""
+    return artists
+
+
 def write_lastfm(out_dir: Path, *, seed: int, n_users: int = 14_000, n_artists: int = 5000,
                  n_topics: int = 20, max_artists_per_user: int = 50) -> dict[str, Path]:
     """Write ``LastFM360k-Le75.txt`` and ``LastFM360k-MB-artists.txt`` (Shakespeare et al. 2020
@@ -266,7 +325,10 @@ def write_lastfm(out_dir: Path, *, seed: int, n_users: int = 14_000, n_artists: 
 
     Raw users are simulated (in sha1 order) until ``n_users`` of them pass the 75%
     identified-gender filter, as Shakespeare et al. filtered the 360K data; those are kept.  The
-    artist file lists every artist of the simulated raw population.
+    artist file lists every artist of the simulated raw population.  The real files' quirks
+    (:func:`recdyn.data.loaders.load_lastfm`) come from their own seeded stream: exactly one
+    zero playcount; the others (header, user id gaps, header-less artist file in no id order,
+    empty MBIDs, tie rows) follow from the format and the population.
     """
     if n_users < 1:
         raise ValueError("n_users must be >= 1")
@@ -280,11 +342,14 @@ def write_lastfm(out_dir: Path, *, seed: int, n_users: int = 14_000, n_artists: 
     le75 = pd.DataFrame({"userid": population.user[rows],
                          "artistid": population.artist_id[population.artist[rows]],
                          "playcount": population.plays[rows]})
+    quirks = stream(seed, "lastfm/le75-quirks")
+    le75 = _le75_quirks(quirks, le75)
     listed = np.flatnonzero(population.artist_id >= 0)
     listed = listed[stream(seed, "lastfm/artist-file-order").permutation(listed.size)]
     artists = pd.DataFrame({"id": population.artist_id[listed], "name": population.artist_name[listed],
                             "gender": _gender_strings(population.artist_counts[listed]),
                             "mbid": population.artist_mbid[listed]})
+    artists = _artist_file_quirks(quirks, artists)
     out_dir = Path(out_dir)
     return {
         LE75_FILE: write_bytes(out_dir / LE75_FILE, _csv_bytes(le75, ",", header=True)),
@@ -292,20 +357,106 @@ def write_lastfm(out_dir: Path, *, seed: int, n_users: int = 14_000, n_artists: 
     }
 
 
+def _raw_quirks(rng: np.random.Generator, population: LastFmPopulation) -> pd.DataFrame:
+    """The plays rows of the raw file with the real file's irregular rows, scaled to its size
+    (see :func:`recdyn.data.loaders.load_lastfm_raw`):
+
+    * ~1% of the rows of artists that have an MBID written with an empty MBID (each such artist
+      keeps its MBID on some other row);
+    * exactly one row with plays 0 (a user's last row, so the decreasing order holds);
+    * duplicate (user, artist) rows (421 in the real file): a second row for an artist the user
+      already has, with the same MBID (or none) and the name capitalised, fewer plays;
+    * one row with an empty MBID and an empty artist name;
+    * rows whose user field is ``sep 20, 2008`` (86 in the real file), written last: the real
+      file is sorted by user sha1 and ``s`` sorts after every hex digit (their position in the
+      real file is not published: this is our guess).
+    """
+    user, artist, plays = population.user, population.artist, population.plays.copy()
+    n_rows = plays.size
+    mbid = population.artist_mbid[artist].copy()
+    name = population.artist_name[artist]
+    # MBID left empty on some rows of an artist that has one
+    rows_of = np.bincount(artist, minlength=len(population.artist_mbid))
+    eligible = (mbid != "") & (rows_of[artist] >= 2)
+    blank = eligible & (rng.random(n_rows) < EMPTY_MBID_SHARE)
+    if not blank.any() and eligible.any():
+        blank[rng.choice(np.flatnonzero(eligible))] = True
+    kept_mbid = np.bincount(artist[eligible & ~blank], minlength=rows_of.size)
+    for a in np.unique(artist[blank][kept_mbid[artist[blank]] == 0]):  # keep one row with the MBID
+        blank[np.flatnonzero(blank & (artist == a))[0]] = False
+    mbid[blank] = ""
+    # one zero-plays row: some user's last row
+    last_rows = np.flatnonzero(np.append(user[1:] != user[:-1], True))
+    zero = last_rows[rng.integers(0, last_rows.size)]
+    plays[zero] = 0
+    # duplicate (user, artist) rows
+    n_dup = _scaled(REAL_DUPLICATE_ROWS, n_rows, REAL_RAW_LINES)
+    source = rng.choice(np.delete(np.arange(n_rows), zero), size=min(n_dup, n_rows - 1), replace=False)
+    dup_name = pd.Series(name[source]).str.title().to_numpy()
+    dup_plays = rng.integers(1, plays[source] + 1)
+    # one row without artist identity
+    lost_user = user[rng.integers(0, n_rows)]
+    frame = pd.DataFrame({
+        "user": np.concatenate([user, user[source], [lost_user]]),
+        "mbid": np.concatenate([mbid, mbid[source], [""]]),
+        "name": np.concatenate([name, dup_name, [""]]),
+        "plays": np.concatenate([plays, dup_plays, [int(rng.integers(1, 100))]]),
+    })
+    order = np.lexsort((-frame["plays"].to_numpy(), frame["user"].to_numpy()))  # stable
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.insert(0, "sha1", population.user_sha1[frame.pop("user").to_numpy()])
+    # the 'sep 20, 2008' rows: ordinary artists and plays, a date where the sha1 should be
+    n_sep = _scaled(REAL_SEP20_ROWS, n_rows, REAL_RAW_LINES)
+    picks = rng.choice(np.unique(artist), size=min(n_sep, np.unique(artist).size), replace=False)
+    sep = pd.DataFrame({"sha1": SEP20_USER, "mbid": population.artist_mbid[picks],
+                        "name": population.artist_name[picks],
+                        "plays": np.sort(np.floor(np.exp(rng.normal(4.0, 1.2, picks.size))).astype(np.int64) + 1)[::-1]})
+    return pd.concat([frame, sep], ignore_index=True)
+
+
+def _profile_quirks(rng: np.random.Generator, population: LastFmPopulation) -> pd.DataFrame:
+    """The profile rows with the real file's irregular values, scaled to the number of users:
+    absurd ages kept as given (-1337, 0-9, 100, 1002), some more empty ages (20.8% in all),
+    countries whose names contain a comma; at least one empty gender and one signup day
+    without a leading zero whatever the size (the simulation writes both already)."""
+    n = len(population.user_sha1)
+    age = np.where(population.user_age >= 0, population.user_age.astype(str), "").astype(object)
+    gender = population.user_gender.astype(object)
+    country = population.user_country.astype(object)
+    signup = population.user_signup.astype(object)
+    order = rng.permutation(n)
+    start = 0
+    for kind, share in ABSURD_AGES.items():
+        count = _scaled(share * REAL_RAW_USERS, n, REAL_RAW_USERS)
+        chosen = order[start:start + count] if start + count <= n else order[:count]
+        start += count
+        age[chosen] = rng.integers(0, 10, chosen.size).astype(str) if kind == "small" else kind
+    absurd = np.zeros(n, dtype=bool)
+    absurd[order[:min(start, n)]] = True
+    age[(rng.random(n) < EXTRA_EMPTY_AGE) & ~absurd] = ""
+    n_comma = max(len(COMMA_COUNTRIES), int(round(COMMA_COUNTRY_SHARE * n)))
+    chosen = rng.choice(n, size=min(n_comma, n), replace=False)
+    country[chosen] = COMMA_COUNTRIES[np.arange(chosen.size) % len(COMMA_COUNTRIES)]
+    if not (gender == "").any():
+        gender[rng.integers(0, n)] = ""
+    day = pd.Series(signup).str.extract(r" (\d+),", expand=False)
+    if not (day.str.len() == 1).any():
+        i = int(rng.integers(0, n))
+        signup[i] = pd.Series([signup[i]]).str.replace(r" \d+,", f" {int(rng.integers(1, 10))},", regex=True)[0]
+    return pd.DataFrame({"sha1": population.user_sha1, "gender": gender, "age": age,
+                         "country": country, "signup": signup})
+
+
 def write_lastfm_raw(out_dir: Path, *, seed: int, n_users: int = 20_000, n_artists: int = 5000,
                      n_topics: int = 20, max_artists_per_user: int = 50) -> dict[str, Path]:
     """Write Celma's raw ``usersha1-artmbid-artname-plays.tsv`` and ``usersha1-profile.tsv``
     for a simulated population of ``n_users`` users (the real data: 359,347 users, 17,559,530
-    lines); returns ``{name: path}``."""
+    lines); returns ``{name: path}``.  The real files' irregular rows (:func:`_raw_quirks`,
+    :func:`_profile_quirks`) come from their own seeded streams."""
     population = simulate_lastfm(seed, n_users, n_artists, n_topics=n_topics,
                                  max_artists_per_user=max_artists_per_user)
-    plays = pd.DataFrame({"sha1": population.user_sha1[population.user],
-                          "mbid": population.artist_mbid[population.artist],
-                          "name": population.artist_name[population.artist],
-                          "plays": population.plays})
-    age = np.where(population.user_age >= 0, population.user_age.astype(str), "")
-    profile = pd.DataFrame({"sha1": population.user_sha1, "gender": population.user_gender, "age": age,
-                            "country": population.user_country, "signup": population.user_signup})
+    plays = _raw_quirks(stream(seed, "lastfm/raw-quirks"), population)
+    profile = _profile_quirks(stream(seed, "lastfm/profile-quirks"), population)
     out_dir = Path(out_dir)
     return {
         RAW_PLAYS_FILE: write_bytes(out_dir / RAW_PLAYS_FILE, _csv_bytes(plays, "\t", header=False)),
@@ -315,6 +466,7 @@ def write_lastfm_raw(out_dir: Path, *, seed: int, n_users: int = 20_000, n_artis
 
 __all__ = [
     "ARTISTS_FILE", "GENDER_SLOTS", "LE75_FILE", "LastFmPopulation", "RAW_PLAYS_FILE", "RAW_PROFILE_FILE",
+    "SEP20_USER",
     "le75_users", "simulate_lastfm", "write_lastfm", "write_lastfm_raw",
 ]
 
