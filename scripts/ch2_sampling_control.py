@@ -3,11 +3,12 @@ and evaluated on one held-out, uniformly sampled set of pairs in none of them (s
 
 import pandas as pd
 
-from recdyn.io import atomic_path, read_json
+from recdyn.io import read_json
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.sampling_study import heldout_eval, heldout_set
 from recdyn.sim.tuning import offline_ratings
+from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
@@ -19,5 +20,5 @@ heldout = heldout_set(env, snakemake.params.heldout_size, list(datasets.values()
 recommender = snakemake.wildcards.recommender
 table = heldout_eval(recommender, read_json(snakemake.input.selection)["params"], datasets, heldout, env=env,
                      seed=snakemake.params.seed, k=snakemake.params.k)
-with atomic_path(snakemake.output[0]) as tmp:
-    table.assign(recommender=recommender).to_parquet(tmp, index=False)
+write_with_timings(table.assign(recommender=recommender), snakemake.output.control, snakemake.output.timing,
+                   keys=["recommender", "train_scheme"])

@@ -3,11 +3,12 @@ UNIFORM-INIT) on one sampling scheme's offline dataset of topics-static (section
 
 import pandas as pd
 
-from recdyn.io import atomic_path, read_json
+from recdyn.io import read_json
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.sampling_study import scheme_cv
 from recdyn.sim.tuning import offline_ratings
+from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
@@ -17,5 +18,5 @@ data = offline_ratings(pd.read_parquet(snakemake.input.offline), env)
 recommender = snakemake.wildcards.recommender
 table = scheme_cv(recommender, read_json(snakemake.input.selection)["params"], {snakemake.wildcards.scheme: data},
                   env=env, folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
-with atomic_path(snakemake.output[0]) as tmp:
-    table.assign(recommender=recommender).to_parquet(tmp, index=False)
+write_with_timings(table.assign(recommender=recommender), snakemake.output.cv, snakemake.output.timing,
+                   keys=["recommender", "scheme", "fold"])

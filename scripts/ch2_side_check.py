@@ -2,11 +2,12 @@
 
 import pandas as pd
 
-from recdyn.io import atomic_path, read_json
+from recdyn.io import read_json
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.side_checks import more_data_check, single_step_after_uniform
 from recdyn.sim.tuning import offline_ratings
+from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
@@ -22,5 +23,5 @@ else:
     table = more_data_check(check["env"], snakemake.params.env_params, check["recommender"], params, data,
                             seed=snakemake.params.seeds[0], folds=snakemake.params.folds, k=snakemake.params.k,
                             heldout_size=check["heldout_size"], model_path=snakemake.input.get("model"))
-with atomic_path(snakemake.output[0]) as tmp:
-    table.to_parquet(tmp, index=False)
+write_with_timings(table, snakemake.output.check, snakemake.output.get("timing"),
+                   keys=["env", "recommender", "train", "seed"])

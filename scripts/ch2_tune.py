@@ -1,11 +1,13 @@
-"""Rule ch2_tune: 5-fold CV of a chunk of grid points on an environment's offline dataset."""
+"""Rule ch2_tune: 5-fold CV of a chunk of grid points on an environment's offline dataset; the fit and
+prediction times go to the rule's .timing. file."""
 
 import pandas as pd
 
-from recdyn.io import atomic_path
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
+from recdyn.sim.offline import PARAM_PREFIX
 from recdyn.sim.tuning import offline_ratings, tune_points
+from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
@@ -14,5 +16,5 @@ env.reset(snakemake.params.seed)  # the state that generated the offline dataset
 data = offline_ratings(pd.read_parquet(snakemake.input.offline), env)
 table = tune_points(snakemake.wildcards.recommender, snakemake.params.points, data, env=env,
                     folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
-with atomic_path(snakemake.output[0]) as tmp:
-    table.to_parquet(tmp, index=False)
+write_with_timings(table, snakemake.output.grid, snakemake.output.timing,
+                   keys=[c for c in table.columns if c.startswith(PARAM_PREFIX)])

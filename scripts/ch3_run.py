@@ -1,11 +1,12 @@
-"""Rule ch3_run: repetitions of one learner in one environment (thesis section 3.4)."""
+"""Rule ch3_run: repetitions of one learner in one environment (thesis section 3.4); the fit times go
+to the rule's .timing. file."""
 
 import pandas as pd
 
 from recdyn.cafl.experiment import run_cafl
-from recdyn.io import atomic_path
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
+from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
 limit_threads(snakemake.threads)
@@ -13,5 +14,4 @@ env = build_env(snakemake.wildcards.env, snakemake.params.env_params, snakemake.
 tables = [run_cafl(env, learner=snakemake.wildcards.learner, seed=seed, **snakemake.params.run)
           for seed in snakemake.params.seeds]
 table = pd.concat(tables, ignore_index=True).assign(env=snakemake.wildcards.env)
-with atomic_path(snakemake.output[0]) as tmp:
-    table.to_parquet(tmp, index=False)
+write_with_timings(table, snakemake.output.runs, snakemake.output.timing, keys=["env", "learner", "seed", "step"])

@@ -27,7 +27,7 @@ def tree_hashes(workdir: Path, tops: tuple[str, ...] = ("figures", "results")) -
     for top in tops:
         for path in sorted((Path(workdir) / top).rglob("*")):
             if path.is_file() and "timing" not in path.name:
-                hashes[str(path.relative_to(workdir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+                hashes[path.relative_to(workdir).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
 
 

@@ -66,3 +66,20 @@ def test_table_notes_go_between_table_and_provenance(tmp_path):
     text = (tmp_path / "t.md").read_text()
     assert text.index("|   a |") < text.index("First note.") < text.index("Second note.") < text.index("Preset `")
     assert list(pd.read_csv(tmp_path / "t.csv").columns) == ["a"]  # notes stay out of the csv
+
+
+def test_figures_and_provenance_are_reproducible(tmp_path):
+    """No timestamps: the same figure saved twice, a second apart, gives the same bytes (issue 20, item 9)."""
+    import time
+
+    record = build_provenance(CONFIG, MANIFESTS)
+    assert "created" not in record
+    digests = []
+    for run in ("a", "b"):
+        fig, ax = plt.subplots()
+        ax.plot([1, 2], [3, 4])
+        out = tmp_path / run
+        save_figure(fig, out / "f.pdf", out / "f.png", record, out / "f.provenance.json")
+        digests.append([(out / name).read_bytes() for name in ("f.pdf", "f.png", "f.provenance.json")])
+        time.sleep(1.1)  # PDF creation dates have one-second resolution
+    assert digests[0] == digests[1]

@@ -219,6 +219,31 @@ def test_cross_validate_and_evaluate_on():
     assert len(table) == 1 and select_by_rmse(table) == {}
 
 
+
+def test_tuning_selection_keeps_wall_times_apart():
+    """The selection (a result) has no wall times; the timing file written beside each grid chunk is
+    joined back row for row, and the selected point's seconds go to the timing table."""
+    from recdyn.sim.tuning import join_timings, select, selected_timing, selection_table, timing_table
+    from recdyn.timing import split_timings
+
+    data = offline_data()
+    table = grid_search(functools.partial(make_recommender, "sgd-mf", seed=0),
+                        {"dim": [2], "num_iter": [5, 20], "init_stdev": [0.1], "reg": [0.05], "lr": [0.01]},
+                        data, folds=3, seed=1)
+    results, timings = split_timings(table, [c for c in table.columns if c.startswith("param_")])
+    assert "fit_seconds" not in results.columns and list(timings.columns[-2:]) == ["fit_seconds", "predict_seconds"]
+    selection = {**select("sgd-mf", results), "env": "toy"}
+    assert not any(key.endswith("seconds") for key in selection)
+    assert selection == {**select("sgd-mf", table), "env": "toy"}  # the same choice with or without timings
+    timing = {**selected_timing("sgd-mf", join_timings(results, timings)), "env": "toy"}
+    row = table[table["param_num_iter"] == selection["params"]["num_iter"]]
+    assert timing["fit_seconds"] == float(row["fit_seconds"].iloc[0])
+    assert "fit_seconds" not in selection_table([selection]).columns
+    assert timing_table([timing]).columns.tolist() == ["env", "recommender", "fit_seconds", "predict_seconds"]
+    with pytest.raises(ValueError, match="row for row"):
+        join_timings(results, timings.iloc[::-1])
+
+
 # ---- online protocol --------------------------------------------------------------------------------
 def shown_pairs(env):
     users = np.concatenate([np.repeat(u, s.shape[1]) for u, s in env.log])

@@ -2,7 +2,9 @@
 
 Next to each output ``X.pdf``/``X.csv`` lies ``X.provenance.json`` with the git commit, preset,
 config hash, package versions and, per dataset, whether it was real or a synthetic stand-in
-together with its checksums (copied from the dataset's manifest).
+together with its checksums (copied from the dataset's manifest). No timestamp: two clean runs of
+the same commit and config give byte-identical records (issue 20, item 9); the file's mtime says
+when it was written.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import platform
 import subprocess
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,6 @@ def build_provenance(
 ) -> dict[str, Any]:
     """Provenance record of one output, from the merged config and the datasets' manifests."""
     return {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git": git_commit(),
         "preset": config.get("preset"),
         "config_hash": config_hash(config),

@@ -47,7 +47,8 @@ rule ch2_tune:
         unpack(env_model),
         offline="results/ch2/offline/{env}/uniform.parquet",
     output:
-        "results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
+        grid="results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
+        timing="results/ch2/tuning/{env}/{recommender}/grid{chunk}.timing.parquet",
     params:
         env_params=lambda wc: CH2["envs"][wc.env]["params"],
         points=lambda wc: CH2_TUNE_CHUNKS[wc.recommender][int(wc.chunk)],
@@ -71,12 +72,15 @@ rule ch2_tune:
 
 
 rule ch2_select:
-    """The selected hyperparameters of one recommender on one environment (never re-tuned)."""
+    """The selected hyperparameters of one recommender on one environment (never re-tuned), and the
+    selected point's fit and prediction times (timing file)."""
     input:
-        ch2_tune_chunks,
+        grids=ch2_tune_chunks,
+        timings=lambda wc: [path.replace(".parquet", ".timing.parquet") for path in ch2_tune_chunks(wc)],
     output:
         selection="results/ch2/tuning/{env}/{recommender}.json",
         table="results/ch2/tuning/{env}/{recommender}.parquet",
+        timing="results/ch2/tuning/{env}/{recommender}.timing.json",
     wildcard_constraints:
         env="|".join(CH2_ENVS),
         recommender="|".join(CH2_RECOMMENDERS),
@@ -93,9 +97,13 @@ rule ch2_select:
 
 
 rule tab_ch2_recommenders:
-    """Table: every recommender's tuned hyperparameters, 5-fold RMSE and nDCG@k, and fit time, per environment."""
+    """Table: every recommender's tuned hyperparameters, 5-fold RMSE and nDCG@k per environment; their
+    fit and prediction times in a separate timing table."""
     input:
         selections=expand("results/ch2/tuning/{env}/{recommender}.json", env=CH2_ENVS, recommender=CH2_RECOMMENDERS),
+        timings=expand(
+            "results/ch2/tuning/{env}/{recommender}.timing.json", env=CH2_ENVS, recommender=CH2_RECOMMENDERS
+        ),
         manifests=[manifest("ml100k")] if "ml-100k" in CH2_ENVS else [],
     output:
         csv="figures/ch2/table_recommenders.csv",
@@ -109,6 +117,13 @@ rule tab_ch2_recommenders:
             caption="../report/provenance.rst",
             category="Provenance",
         ),
+        timing_csv="figures/ch2/table_recommenders.timing.csv",
+        timing_md=report(
+            "figures/ch2/table_recommenders.timing.md",
+            caption="../report/table_recommenders_timing.rst",
+            category="Chapter 2",
+        ),
+        timing_provenance="figures/ch2/table_recommenders.timing.provenance.json",
     log:
         "logs/ch2/table_recommenders.log",
     threads: 1
@@ -127,7 +142,8 @@ rule ch2_online:
         unpack(env_model),
         selection="results/ch2/tuning/{env}/{recommender}.json",
     output:
-        "results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
+        trials="results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
+        timing="results/ch2/online/{env}/{recommender}/chunk{chunk}.timing.parquet",
     params:
         env_params=lambda wc: CH2["envs"][wc.env]["params"],
         total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
@@ -229,7 +245,8 @@ rule ch2_sampling_cv:
         offline=f"results/ch2/offline/{SAMPLING_ENV}/{{scheme}}.parquet",
         selection=f"results/ch2/tuning/{SAMPLING_ENV}/{{recommender}}.json",
     output:
-        "results/ch2/sampling/{recommender}/{scheme}.parquet",
+        cv="results/ch2/sampling/{recommender}/{scheme}.parquet",
+        timing="results/ch2/sampling/{recommender}/{scheme}.timing.parquet",
     params:
         env=SAMPLING_ENV,
         env_params=CH2["envs"][SAMPLING_ENV]["params"],
@@ -258,7 +275,8 @@ rule ch2_sampling_control:
         offline=expand("results/ch2/offline/{env}/{scheme}.parquet", env=SAMPLING_ENV, scheme=CONTROL_SCHEMES),
         selection=f"results/ch2/tuning/{SAMPLING_ENV}/{{recommender}}.json",
     output:
-        "results/ch2/sampling/{recommender}/control.parquet",
+        control="results/ch2/sampling/{recommender}/control.parquet",
+        timing="results/ch2/sampling/{recommender}/control.timing.parquet",
     params:
         env=SAMPLING_ENV,
         env_params=CH2["envs"][SAMPLING_ENV]["params"],
@@ -331,7 +349,7 @@ rule ch2_check_autorec:
         unpack(lambda wc: check_model(CH2_CHECKS["autorec"])),
         selection=f"results/ch2/tuning/{CH2_CHECKS['autorec']['env']}/{CH2_CHECKS['autorec']['recommender']}.json",
     output:
-        "results/ch2/checks/autorec.parquet",
+        check="results/ch2/checks/autorec.parquet",
     params:
         check={**CH2_CHECKS["autorec"], "kind": "single_step"},
         env_params=CH2["envs"][CH2_CHECKS["autorec"]["env"]]["params"],
@@ -355,7 +373,8 @@ rule ch2_check_llorma:
         offline=f"results/ch2/offline/{CH2_CHECKS['llorma']['env']}/uniform.parquet",
         selection=f"results/ch2/tuning/{CH2_CHECKS['llorma']['env']}/{CH2_CHECKS['llorma']['recommender']}.json",
     output:
-        "results/ch2/checks/llorma.parquet",
+        check="results/ch2/checks/llorma.parquet",
+        timing="results/ch2/checks/llorma.timing.parquet",
     params:
         check={**CH2_CHECKS["llorma"], "kind": "more_data"},
         env_params=CH2["envs"][CH2_CHECKS["llorma"]["env"]]["params"],

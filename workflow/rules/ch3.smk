@@ -15,7 +15,8 @@ rule ch3_run:
     input:
         unpack(env_model),
     output:
-        "results/ch3/runs/{env}/{learner}/chunk{chunk}.parquet",
+        runs="results/ch3/runs/{env}/{learner}/chunk{chunk}.parquet",
+        timing="results/ch3/runs/{env}/{learner}/chunk{chunk}.timing.parquet",
     params:
         env_params=lambda wc: CH3["envs"][wc.env]["params"],
         run=lambda wc: CH3["envs"][wc.env]["run"],
@@ -123,7 +124,8 @@ rule fig_3_4:
 rule ch3_corrections:
     """Table 3.1 runs: the Chaney-style simulation and GMF under five weightings (one job per chunk)."""
     output:
-        "results/ch3/table_3_1/chunk{chunk}.parquet",
+        runs="results/ch3/table_3_1/chunk{chunk}.parquet",
+        timing="results/ch3/table_3_1/chunk{chunk}.timing.parquet",
     params:
         table=CH3["table_3_1"],
     wildcard_constraints:

@@ -540,8 +540,9 @@ def run_table_3_1(*, seed: int, n_users: int = 3000, n_items: int = 1000, steps:
         threads: torch threads (None: leave as is).
 
     Returns:
-        One row per (run, method): ``run``, ``method``, ``mse``, ``mae``, ``seconds``,
-        ``n_train``, ``n_test``.
+        One row per (run, method): ``run``, ``method``, ``mse``, ``mae``, ``seconds`` (wall time;
+        the pipeline writes it to a ``.timing.`` file, :mod:`recdyn.timing`), ``n_train``,
+        ``n_test``.
     """
     for m in methods:
         if m not in METHODS:

@@ -131,7 +131,8 @@ Metrics (per record; functions of the model fitted at that step)
   ratings (over the same candidate items); Figure 3.4 plots ``jaccard - jaccard_oracle``.
 * ``n_ratings``: online ratings collected so far; ``mean_rating``: mean observed rating of the
   round; ``weight_mean``/``weight_max``: of the online ratings' weights in the fit (1 except
-  for CAFL); ``fit_seconds``: wall time of the fit (the only non-deterministic column).
+  for CAFL); ``fit_seconds``: wall time of the fit (the only non-deterministic column; the
+  pipeline writes it to a ``.timing.`` file beside the runs, :mod:`recdyn.timing`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Shared figure output: thesis-like style, the synthetic-data mark, atomic pdf+png, provenance."""
+"""Shared figure output: thesis-like style, the synthetic-data mark, atomic pdf+png, provenance.
+
+:func:`save_figure` is the only place figures are written. Its files are reproducible: the PDF gets
+no creation date (matplotlib stamps the current time otherwise) and the PNG's metadata holds only
+the matplotlib version, so two runs of the same data give byte-identical figures (issue 20, item 9).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from recdyn.io import atomic_path  # noqa: E402
 from recdyn.provenance import synthetic_datasets, write_provenance  # noqa: E402
 
 SYNTHETIC_MARK = "SYNTHETIC STAND-IN DATA"
+#: ``savefig`` metadata per format: no PDF creation date (PNG has none by default).
+FIGURE_METADATA: dict[str, dict[str, Any]] = {"pdf": {"CreationDate": None}, "png": {}}
 
 
 def set_style() -> None:
@@ -46,10 +53,11 @@ def save_figure(
     fig: plt.Figure, pdf: str | Path, png: str | Path, provenance: Mapping[str, Any],
     provenance_path: str | Path, dpi: int = 150,
 ) -> None:
-    """Mark (if synthetic) and write the figure as pdf and png, then its provenance, atomically."""
+    """Mark (if synthetic) and write the figure as pdf and png (without a creation date), then its
+    provenance, atomically."""
     mark_synthetic(fig, provenance)
     for path, fmt in ((pdf, "pdf"), (png, "png")):
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=FIGURE_METADATA[fmt])
     plt.close(fig)
     write_provenance(provenance_path, provenance)

@@ -26,7 +26,8 @@ Choices
   ``rmse_std``, ``ndcg_std`` (standard deviation over folds, ddof=1), ``rmse_fold<j>``,
   ``ndcg_fold<j>``, ``fit_seconds`` and ``predict_seconds`` (means per fold), ``folds``, ``k``.
   Selection reads exactly these names and fails loudly if a column is missing (RecLab's
-  selection code read a key the tuner never wrote).
+  selection code read a key the tuner never wrote). The two ``*_seconds`` columns are wall times:
+  the pipeline writes them to ``.timing.`` files, never into a result (:mod:`recdyn.timing`).
 """
 
 from __future__ import annotations

@@ -52,8 +52,9 @@ for recommenders without rating predictions; Figure 2.5 right is computed from t
 fit that produced this step's model: the offline fit at step 0, otherwise the retrain after
 the previous step), ``recommend_seconds``, then the columns returned by
 ``record_affinity(env)``, called after the step (e.g. mean topic affinities for Figure 2.7).
-Everything but the two timing columns is a deterministic function of the seed (and of the
-recommender's own seed).
+Everything but the two timing columns (:data:`TIMING_COLUMNS`) is a deterministic function of the
+seed (and of the recommender's own seed); the pipeline writes the timing columns to a ``.timing.``
+file beside the trials (:mod:`recdyn.timing`), never into the results.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ the whole ML-100K-INIT dataset and evaluated on ``n`` pairs drawn uniformly from
 none of the offline datasets, rated by the same environment state (:func:`heldout_set`); for a
 like-for-like reference the same model is also trained on the whole UNIFORM-INIT dataset and
 evaluated on the same held-out set (:func:`heldout_eval`).
+
+The tables' ``fit_seconds``/``predict_seconds`` are wall times; the pipeline writes them to
+``.timing.`` files beside the results (:mod:`recdyn.timing`).
 """
 
 from __future__ import annotations
