@@ -22,11 +22,13 @@ def run_snakemake(*args: str, workdir: Path | None = None, timeout: float = 1800
 
 def tree_hashes(workdir: Path, tops: tuple[str, ...] = ("figures", "results")) -> dict[str, str]:
     """SHA-256 of every file under ``tops`` of a pipeline working directory, by relative path,
-    except timing files (names containing 'timing': wall times differ from run to run by nature)."""
+    except timing files (:func:`recdyn.timing.is_timing_file`: wall times differ between runs)."""
+    from recdyn.timing import is_timing_file
+
     hashes = {}
     for top in tops:
         for path in sorted((Path(workdir) / top).rglob("*")):
-            if path.is_file() and "timing" not in path.name:
+            if path.is_file() and not is_timing_file(path.relative_to(workdir)):
                 hashes[path.relative_to(workdir).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
 

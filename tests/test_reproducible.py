@@ -14,7 +14,7 @@ import pytest
 
 from conftest import run_snakemake, tree_hashes
 
-from recdyn.timing import is_timing_column, split_timings, timing_path
+from recdyn.timing import is_timing_column, is_timing_file, split_timings, timing_path
 
 COMPARED = ("figures", "results")
 #: A data figure, the environment fit table, chapter 2 tuning tables and Figure 2.7 (online trials),
@@ -45,7 +45,8 @@ def test_timing_files_sit_beside_their_results():
 
 def test_tree_hashes_skip_timing_files(tmp_path):
     for name, text in (("figures/a.csv", "1"), ("results/b/c.parquet", "2"), ("results/b/c.timing.parquet", "3"),
-                       ("figures/t.timing.md", "4"), ("logs/x.log", "5")):
+                       ("figures/t.timing.md", "4"), ("logs/x.log", "5"),
+                       ("results/benchmarks/fit_cv/cv_sgd_0.tsv", "6")):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     assert sorted(tree_hashes(tmp_path)) == ["figures/a.csv", "results/b/c.parquet"]
@@ -57,7 +58,7 @@ def _result_columns(root: Path) -> dict[str, list[str]]:
     columns = {}
     for folder in COMPARED:
         for path in (root / folder).rglob("*"):
-            if "timing" in path.name:
+            if is_timing_file(path.relative_to(root)):
                 continue
             if path.suffix == ".parquet":
                 columns[str(path)] = list(pd.read_parquet(path).columns)

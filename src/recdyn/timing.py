@@ -1,11 +1,14 @@
-"""Measured wall times live only in timing files (issue 20, item 9).
+"""Measured wall times live only in timing files (issue 20, item 9), and where the time of a run
+goes (issue 21, item 1).
 
 Two clean runs of the same config must give byte-identical results and figures. Wall times are the
 one thing that cannot repeat, so no result table holds them: a rule that measures any writes its
 table without the timing columns and, as an extra output, a file whose name contains ``.timing.``
 beside it (``grid0.parquet`` and ``grid0.timing.parquet``) with the row keys and the timing
-columns. A timing column is one named ``seconds`` or ``*_seconds``. Comparisons of two runs skip
-every file whose name contains ``timing``.
+columns. A timing column is one named ``seconds`` or ``*_seconds``. Every rule that computes also
+writes a Snakemake ``benchmark:`` file under ``results/benchmarks/<rule>/`` (wall seconds, peak
+memory, CPU seconds of the job); :func:`timing_table` sums them per rule. Timing files are those
+:func:`is_timing_file` names: comparisons of two runs skip them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ from recdyn.io import atomic_path
 
 #: Part of the name of every file that holds measured wall times.
 TIMING_MARK = ".timing."
+#: Snakemake benchmark files of every job: ``<BENCHMARK_DIR>/<rule>/<job>.tsv``.
+BENCHMARK_DIR = Path("results/benchmarks")
+
+
+def is_timing_file(path: str | Path) -> bool:
+    """A file of measured times: its name contains ``timing``, or it is a benchmark file."""
+    path = Path(path)
+    return "timing" in path.name or BENCHMARK_DIR.parts[-1] in path.parts[:-1]
 
 
 def is_timing_column(name: Any) -> bool:
@@ -70,3 +81,33 @@ def write_with_timings(table: pd.DataFrame, path: str | Path, timing: str | Path
     write_parquet(results, path)
     if timing is not None:
         write_parquet(timings, timing)
+
+
+def read_benchmarks(root: str | Path = BENCHMARK_DIR) -> pd.DataFrame:
+    """Every benchmark file under ``root`` as one row: ``rule`` (the first folder), ``job`` (the
+    rest of the path), ``seconds`` (wall), ``cpu_seconds``, ``max_rss_mb`` (means over repeats)."""
+    root = Path(root)
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        bench = pd.read_csv(path, sep="\t")
+        relative = path.relative_to(root)
+        rows.append({"rule": relative.parts[0], "job": str(Path(*relative.parts[1:]).with_suffix("")),
+                     "seconds": float(bench["s"].mean()),
+                     "cpu_seconds": float(pd.to_numeric(bench["cpu_time"], errors="coerce").mean()),
+                     "max_rss_mb": float(pd.to_numeric(bench["max_rss"], errors="coerce").mean())})
+    return pd.DataFrame(rows, columns=["rule", "job", "seconds", "cpu_seconds", "max_rss_mb"])
+
+
+def timing_table(benchmarks: pd.DataFrame) -> pd.DataFrame:
+    """Per rule: ``jobs``, ``seconds_total``, ``seconds_max``, ``cpu_seconds_total``, ``max_rss_mb``
+    and ``share`` (of all jobs' wall seconds), sorted by total time."""
+    grouped = benchmarks.groupby("rule", sort=False)
+    table = pd.DataFrame({
+        "jobs": grouped.size(),
+        "seconds_total": grouped["seconds"].sum(),
+        "seconds_max": grouped["seconds"].max(),
+        "cpu_seconds_total": grouped["cpu_seconds"].sum(),
+        "max_rss_mb": grouped["max_rss_mb"].max(),
+    }).reset_index()
+    table["share"] = table["seconds_total"] / table["seconds_total"].sum() if len(table) else []
+    return table.sort_values(["seconds_total", "rule"], ascending=[False, True], kind="stable").reset_index(drop=True)

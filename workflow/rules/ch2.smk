@@ -29,6 +29,8 @@ rule ch2_offline:
     wildcard_constraints:
         env="|".join(CH2_ENVS),
         scheme="uniform|ml100k-init|ml100k-init-flip",
+    benchmark:
+        "results/benchmarks/ch2_offline/offline_{env}_{scheme}.tsv"
     log:
         "logs/ch2/offline_{env}_{scheme}.log",
     threads: 1
@@ -59,6 +61,8 @@ rule ch2_tune:
         env="|".join(CH2_ENVS),
         recommender="|".join(CH2_RECOMMENDERS),
         chunk=r"\d+",
+    benchmark:
+        "results/benchmarks/ch2_tune/tune_{env}_{recommender}_{chunk}.tsv"
     log:
         "logs/ch2/tune_{env}_{recommender}_{chunk}.log",
     threads: 1
@@ -84,6 +88,8 @@ rule ch2_select:
     wildcard_constraints:
         env="|".join(CH2_ENVS),
         recommender="|".join(CH2_RECOMMENDERS),
+    benchmark:
+        "results/benchmarks/ch2_select/select_{env}_{recommender}.tsv"
     log:
         "logs/ch2/select_{env}_{recommender}.log",
     threads: 1
@@ -124,6 +130,8 @@ rule tab_ch2_recommenders:
             category="Chapter 2",
         ),
         timing_provenance="figures/ch2/table_recommenders.timing.provenance.json",
+    benchmark:
+        "results/benchmarks/tab_ch2_recommenders/table_recommenders.tsv"
     log:
         "logs/ch2/table_recommenders.log",
     threads: 1
@@ -155,6 +163,8 @@ rule ch2_online:
         env="|".join(CH2_ENVS),
         recommender="|".join(CH2_RECOMMENDERS),
         chunk=r"\d+",
+    benchmark:
+        "results/benchmarks/ch2_online/online_{env}_{recommender}_{chunk}.tsv"
     log:
         "logs/ch2/online_{env}_{recommender}_{chunk}.log",
     threads: 1
@@ -175,6 +185,8 @@ rule ch2_online_table:
         "results/ch2/online/{env}.parquet",
     wildcard_constraints:
         env="|".join(CH2_ENVS),
+    benchmark:
+        "results/benchmarks/ch2_online_table/online_table_{env}.tsv"
     log:
         "logs/ch2/online_table_{env}.log",
     threads: 1
@@ -200,6 +212,8 @@ rule ch2_affinity:
         "results/ch2/affinity/{env}.parquet",
     wildcard_constraints:
         env="topics-static|topics-dynamic",
+    benchmark:
+        "results/benchmarks/ch2_affinity/affinity_{env}.tsv"
     log:
         "logs/ch2/affinity_{env}.log",
     threads: 1
@@ -225,6 +239,8 @@ rule fig_2_7:
             caption="../report/provenance.rst",
             category="Provenance",
         ),
+    benchmark:
+        "results/benchmarks/fig_2_7/fig_2_7.tsv"
     log:
         "logs/ch2/fig_2_7.log",
     threads: 1
@@ -256,6 +272,8 @@ rule ch2_sampling_cv:
     wildcard_constraints:
         recommender="|".join(CH2_RECOMMENDERS),
         scheme="ml100k-init|ml100k-init-flip",
+    benchmark:
+        "results/benchmarks/ch2_sampling_cv/sampling_{recommender}_{scheme}.tsv"
     log:
         "logs/ch2/sampling_{recommender}_{scheme}.log",
     threads: 1
@@ -286,6 +304,8 @@ rule ch2_sampling_control:
         seed=CH2["seed"],
     wildcard_constraints:
         recommender="|".join(CH2_RECOMMENDERS),
+    benchmark:
+        "results/benchmarks/ch2_sampling_control/sampling_control_{recommender}.tsv"
     log:
         "logs/ch2/sampling_control_{recommender}.log",
     threads: 1
@@ -311,6 +331,8 @@ rule ch2_sampling_summary:
         csv="figures/ch2/table_sampling.csv",
         md=report("figures/ch2/table_sampling.md", caption="../report/table_sampling.rst", category="Chapter 2"),
         provenance="figures/ch2/table_sampling.provenance.json",
+    benchmark:
+        "results/benchmarks/ch2_sampling_summary/sampling_summary.tsv"
     log:
         "logs/ch2/sampling_summary.log",
     threads: 1
@@ -331,6 +353,8 @@ rule ch2_offline_online:
     output:
         merged="results/ch2/offline_online.parquet",
         spearman="results/ch2/spearman.parquet",
+    benchmark:
+        "results/benchmarks/ch2_offline_online/offline_online.tsv"
     log:
         "logs/ch2/offline_online.log",
     threads: 1
@@ -354,6 +378,8 @@ rule ch2_check_autorec:
         check={**CH2_CHECKS["autorec"], "kind": "single_step"},
         env_params=CH2["envs"][CH2_CHECKS["autorec"]["env"]]["params"],
         seeds=trial_seeds(CH2["seed"], range(CH2_CHECKS["autorec"]["seeds"])),
+    benchmark:
+        "results/benchmarks/ch2_check_autorec/check_autorec.tsv"
     log:
         "logs/ch2/check_autorec.log",
     threads: 1
@@ -381,6 +407,8 @@ rule ch2_check_llorma:
         seeds=[CH2["seed"]],
         folds=CH2["tuning"]["folds"],
         k=CH2["tuning"]["k"],
+    benchmark:
+        "results/benchmarks/ch2_check_llorma/check_llorma.tsv"
     log:
         "logs/ch2/check_llorma.log",
     threads: 1
@@ -403,6 +431,8 @@ rule fig_2_1:
         provenance="figures/ch2/fig_2_1.provenance.json",
     params:
         env="topics-dynamic",
+    benchmark:
+        "results/benchmarks/fig_2_1/fig_2_1.tsv"
     log:
         "logs/ch2/fig_2_1.log",
     threads: 1
@@ -425,6 +455,8 @@ rule fig_2_6:
         provenance="figures/ch2/fig_2_6.provenance.json",
     params:
         env="topics-static",
+    benchmark:
+        "results/benchmarks/fig_2_6/fig_2_6.tsv"
     log:
         "logs/ch2/fig_2_6.log",
     threads: 1
@@ -447,6 +479,8 @@ rule fig_2_3:
         provenance="figures/ch2/fig_2_3.provenance.json",
     params:
         metric="ndcg",
+    benchmark:
+        "results/benchmarks/fig_2_3/fig_2_3.tsv"
     log:
         "logs/ch2/fig_2_3.log",
     threads: 1
@@ -469,6 +503,8 @@ rule fig_2_4:
         provenance="figures/ch2/fig_2_4.provenance.json",
     params:
         metric="rmse",
+    benchmark:
+        "results/benchmarks/fig_2_4/fig_2_4.tsv"
     log:
         "logs/ch2/fig_2_4.log",
     threads: 1
@@ -492,6 +528,8 @@ rule fig_2_5:
     params:
         env=CH2["fig_2_5"]["env"],
         recommenders=[rec for rec in CH2["fig_2_5"]["recommenders"] if rec in CH2_ONLINE],
+    benchmark:
+        "results/benchmarks/fig_2_5/fig_2_5.tsv"
     log:
         "logs/ch2/fig_2_5.log",
     threads: 1
@@ -513,6 +551,8 @@ rule fig_2_8:
         pdf="figures/ch2/fig_2_8.pdf",
         png=report("figures/ch2/fig_2_8.png", caption="../report/fig_2_8.rst", category="Chapter 2"),
         provenance="figures/ch2/fig_2_8.provenance.json",
+    benchmark:
+        "results/benchmarks/fig_2_8/fig_2_8.tsv"
     log:
         "logs/ch2/fig_2_8.log",
     threads: 1
@@ -542,6 +582,8 @@ rule claims_ch2:
         min_topics=CH2["fig_2_7"]["min_topics"],
         thresholds=CH2["claims"],
         autorec_env=CH2_CHECKS["autorec"]["env"],
+    benchmark:
+        "results/benchmarks/claims_ch2/claims.tsv"
     log:
         "logs/ch2/claims.log",
     threads: 1

@@ -25,6 +25,8 @@ rule ch3_run:
         env="beta-rank|ml-100k",
         learner="feedback|uniform|cafl",
         chunk=r"\d+",
+    benchmark:
+        "results/benchmarks/ch3_run/run_{env}_{learner}_{chunk}.tsv"
     log:
         "logs/ch3/run_{env}_{learner}_{chunk}.log",
     threads: 1
@@ -50,6 +52,8 @@ rule ch3_table:
         "results/ch3/{env}.parquet",
     wildcard_constraints:
         env="beta-rank|ml-100k",
+    benchmark:
+        "results/benchmarks/ch3_table/table_{env}.tsv"
     log:
         "logs/ch3/table_{env}.log",
     conda:
@@ -71,6 +75,8 @@ rule fig_3_2:
         value="rmse",
         ylabel="test RMSE",
         logit=False,
+    benchmark:
+        "results/benchmarks/fig_3_2/fig_3_2.tsv"
     log:
         "logs/ch3/fig_3_2.log",
     conda:
@@ -92,6 +98,8 @@ rule fig_3_3:
         value="ndcg",
         ylabel="test NDCG",
         logit=True,
+    benchmark:
+        "results/benchmarks/fig_3_3/fig_3_3.tsv"
     log:
         "logs/ch3/fig_3_3.log",
     conda:
@@ -113,6 +121,8 @@ rule fig_3_4:
         value="jaccard_change",
         ylabel="change in Jaccard index vs oracle",
         logit=False,
+    benchmark:
+        "results/benchmarks/fig_3_4/fig_3_4.tsv"
     log:
         "logs/ch3/fig_3_4.log",
     conda:
@@ -130,6 +140,8 @@ rule ch3_corrections:
         table=CH3["table_3_1"],
     wildcard_constraints:
         chunk=r"\d+",
+    benchmark:
+        "results/benchmarks/ch3_corrections/corrections_{chunk}.tsv"
     log:
         "logs/ch3/corrections_{chunk}.log",
     threads: 1
@@ -150,6 +162,8 @@ rule tab_3_1:
         csv="figures/ch3/table_3_1.csv",
         md=report("figures/ch3/table_3_1.md", caption="../report/table_3_1.rst", category="Chapter 3"),
         provenance="figures/ch3/table_3_1.provenance.json",
+    benchmark:
+        "results/benchmarks/tab_3_1/tab_3_1.tsv"
     log:
         "logs/ch3/tab_3_1.log",
     conda:
@@ -166,6 +180,8 @@ rule claims_ch3:
         manifests=[manifest("ml100k")],
     output:
         "results/ch3/claims.csv",
+    benchmark:
+        "results/benchmarks/claims_ch3/claims.tsv"
     log:
         "logs/ch3/claims.log",
     conda:

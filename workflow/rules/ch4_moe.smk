@@ -37,6 +37,8 @@ rule ch4_moe_run:
         c=r"\d+",
         n=r"\d+",
         seed=r"\d+",
+    benchmark:
+        "results/benchmarks/ch4_moe_run/run_c{c}_N{n}_seed{seed}.tsv"
     log:
         "logs/ch4_moe/run_c{c}_N{n}_seed{seed}.log",
     threads: 1
@@ -56,6 +58,8 @@ rule ch4_moe_summary:
     output:
         runs="results/ch4_moe/runs.parquet",
         summary="results/ch4_moe/summary.csv",
+    benchmark:
+        "results/benchmarks/ch4_moe_summary/summary.tsv"
     log:
         "logs/ch4_moe/summary.log",
     threads: 1
@@ -79,6 +83,8 @@ rule fig_4_5:
         provenance="figures/ch4/fig_4_5.provenance.json",
     params:
         n_experts=CH4_MOE["plot_experts"],
+    benchmark:
+        "results/benchmarks/fig_4_5/fig_4_5.tsv"
     log:
         "logs/ch4_moe/fig_4_5.log",
     threads: 1
@@ -100,6 +106,8 @@ rule claims_ch4_moe:
         "results/ch4_moe/claims.csv",
     params:
         majority=CH4_MOE["claim_majority"],
+    benchmark:
+        "results/benchmarks/claims_ch4_moe/claims.tsv"
     log:
         "logs/ch4_moe/claims.log",
     threads: 1

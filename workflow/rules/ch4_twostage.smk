@@ -51,6 +51,8 @@ rule ch4ts_tune:
     wildcard_constraints:
         dataset="synthetic|amazon",
         kind="ucb|greedy|pg",
+    benchmark:
+        "results/benchmarks/ch4ts_tune/tune_{dataset}_{kind}.tsv"
     log:
         "logs/ch4/twostage/tune_{dataset}_{kind}.log",
     threads: 1
@@ -71,6 +73,8 @@ rule ch4ts_select:
         f"{CH4TS_DIR}/hyper_{{dataset}}.csv",
     wildcard_constraints:
         dataset="synthetic|amazon",
+    benchmark:
+        "results/benchmarks/ch4ts_select/select_{dataset}.tsv"
     log:
         "logs/ch4/twostage/select_{dataset}.log",
     conda:
@@ -90,6 +94,8 @@ rule ch4ts_synthetic:
     wildcard_constraints:
         arms=r"\d+",
         dim=r"\d+",
+    benchmark:
+        "results/benchmarks/ch4ts_synthetic/synthetic_A{arms}_d{dim}.tsv"
     log:
         "logs/ch4/twostage/synthetic_A{arms}_d{dim}.log",
     threads: 1
@@ -115,6 +121,8 @@ rule ch4ts_amazon:
     wildcard_constraints:
         arms=r"\d+",
         s=r"\d+",
+    benchmark:
+        "results/benchmarks/ch4ts_amazon/amazon_A{arms}_s{s}.tsv"
     log:
         "logs/ch4/twostage/amazon_A{arms}_s{s}.log",
     threads: 1
@@ -135,6 +143,8 @@ rule ch4ts_aggregate:
         f"{CH4TS_DIR}/{{dataset}}.parquet",
     wildcard_constraints:
         dataset="synthetic|amazon",
+    benchmark:
+        "results/benchmarks/ch4ts_aggregate/aggregate_{dataset}.tsv"
     log:
         "logs/ch4/twostage/aggregate_{dataset}.log",
     conda:
@@ -150,6 +160,8 @@ rule ch4ts_proposition2:
         bandit=f"{CH4TS_DIR}/proposition2_bandit.csv",
     params:
         cfg=CH4TS,
+    benchmark:
+        "results/benchmarks/ch4ts_proposition2/proposition2.tsv"
     log:
         "logs/ch4/twostage/proposition2.log",
     threads: 1
@@ -172,6 +184,8 @@ rule ch4ts_amazon_rewards:
     params:
         cfg=CH4TS,
         folder=lambda wc, input: str(Path(input[0]).parent) if len(input) else "",
+    benchmark:
+        "results/benchmarks/ch4ts_amazon_rewards/amazon_rewards.tsv"
     log:
         "logs/ch4/twostage/amazon_rewards.log",
     conda:
@@ -191,6 +205,8 @@ rule fig_4_3:
     params:
         cfg=CH4TS,
         figure="4.3",
+    benchmark:
+        "results/benchmarks/fig_4_3/fig_4_3.tsv"
     log:
         "logs/ch4/twostage/fig_4_3.log",
     conda:
@@ -211,6 +227,8 @@ rule fig_4_4:
     params:
         cfg=CH4TS,
         figure="4.4",
+    benchmark:
+        "results/benchmarks/fig_4_4/fig_4_4.tsv"
     log:
         "logs/ch4/twostage/fig_4_4.log",
     conda:
@@ -254,6 +272,8 @@ rule tab_4_1:
     params:
         table="4.1",
         title="Table 4.1: hyperparameter grid for the synthetic dataset (selected in bold)",
+    benchmark:
+        "results/benchmarks/tab_4_1/tab_4_1.tsv"
     log:
         "logs/ch4/twostage/tab_4_1.log",
     conda:
@@ -274,6 +294,8 @@ rule tab_4_2:
         table="4.2",
         dataset="synthetic",
         title="Table 4.2: evaluated configurations for the synthetic dataset",
+    benchmark:
+        "results/benchmarks/tab_4_2/tab_4_2.tsv"
     log:
         "logs/ch4/twostage/tab_4_2.log",
     conda:
@@ -295,6 +317,8 @@ rule tab_4_3:
     params:
         table="4.3",
         title="Table 4.3: hyperparameter grid for the Amazon dataset (selected in bold)",
+    benchmark:
+        "results/benchmarks/tab_4_3/tab_4_3.tsv"
     log:
         "logs/ch4/twostage/tab_4_3.log",
     conda:
@@ -316,6 +340,8 @@ rule tab_4_4:
         table="4.4",
         dataset="amazon",
         title="Table 4.4: evaluated configurations for the Amazon dataset",
+    benchmark:
+        "results/benchmarks/tab_4_4/tab_4_4.tsv"
     log:
         "logs/ch4/twostage/tab_4_4.log",
     conda:
@@ -337,6 +363,8 @@ rule claims_ch4_twostage:
         f"{CH4TS_DIR}/claims.csv",
     params:
         cfg=CH4TS,
+    benchmark:
+        "results/benchmarks/claims_ch4_twostage/claims.tsv"
     log:
         "logs/ch4/twostage/claims.log",
     conda:

@@ -55,6 +55,8 @@ rule ch5_audit_fit:
         dataset="ml100k|lastfm",
         model="pmf|nmf|mf",
         d=r"\d+",
+    benchmark:
+        "results/benchmarks/ch5_audit_fit/audit_fit_{dataset}_{model}_d{d}.tsv"
     log:
         "logs/ch5/audit_fit_{dataset}_{model}_d{d}.log",
     threads: 1
@@ -84,6 +86,8 @@ rule ch5_audit_sweep:
         d=r"\d+",
         seed=r"\d+",
         chunk=r"\d+",
+    benchmark:
+        "results/benchmarks/ch5_audit_sweep/audit_sweep_{dataset}_{model}_d{d}_s{seed}_c{chunk}.tsv"
     log:
         "logs/ch5/audit_sweep_{dataset}_{model}_d{d}_s{seed}_c{chunk}.log",
     threads: 1
@@ -102,6 +106,8 @@ rule ch5_audit_table:
         CH5A_RUN_FILES,
     output:
         "results/ch5/audit/runs.parquet",
+    benchmark:
+        "results/benchmarks/ch5_audit_table/audit_table.tsv"
     log:
         "logs/ch5/audit_table.log",
     threads: 1
@@ -125,6 +131,8 @@ rule fig_5_3:
         provenance="figures/ch5/fig_5_3.provenance.json",
     params:
         kind="clustering", admit=["confirmed", "not ruled out"], models=["pmf", "nmf"], baseline=True,
+    benchmark:
+        "results/benchmarks/fig_5_3/fig_5_3.tsv"
     log:
         "logs/ch5/fig_5_3.log",
     conda:
@@ -144,6 +152,8 @@ rule fig_5_4:
         provenance="figures/ch5/fig_5_4.provenance.json",
     params:
         kind="user_gender", admit=["confirmed", "not ruled out"], models=["pmf", "nmf"], baseline=True,
+    benchmark:
+        "results/benchmarks/fig_5_4/fig_5_4.tsv"
     log:
         "logs/ch5/fig_5_4.log",
     conda:
@@ -163,6 +173,8 @@ rule fig_5_5:
         provenance="figures/ch5/fig_5_5.provenance.json",
     params:
         kind="creator_gender", admit=["confirmed", "not ruled out"], models=["pmf", "nmf"], baseline=False,
+    benchmark:
+        "results/benchmarks/fig_5_5/fig_5_5.tsv"
     log:
         "logs/ch5/fig_5_5.log",
     conda:
@@ -182,6 +194,8 @@ rule fig_5_7:
         provenance="figures/ch5/fig_5_7.provenance.json",
     params:
         kind="clustering", admit=["confirmed"], models=["pmf", "nmf"], baseline=True,
+    benchmark:
+        "results/benchmarks/fig_5_7/fig_5_7.tsv"
     log:
         "logs/ch5/fig_5_7.log",
     conda:
@@ -201,6 +215,8 @@ rule fig_5_8:
         provenance="figures/ch5/fig_5_8.provenance.json",
     params:
         kind="user_gender", admit=["confirmed"], models=["pmf", "nmf"], baseline=True,
+    benchmark:
+        "results/benchmarks/fig_5_8/fig_5_8.tsv"
     log:
         "logs/ch5/fig_5_8.log",
     conda:
@@ -220,6 +236,8 @@ rule fig_5_10:
         provenance="figures/ch5/fig_5_10.provenance.json",
     params:
         kind="clustering", admit=["confirmed", "not ruled out"], models=["pmf", "nmf", "mf"], baseline=True,
+    benchmark:
+        "results/benchmarks/fig_5_10/fig_5_10.tsv"
     log:
         "logs/ch5/fig_5_10.log",
     conda:
@@ -239,6 +257,8 @@ rule fig_5_11:
         provenance="figures/ch5/fig_5_11.provenance.json",
     params:
         kind="user_gender", admit=["confirmed", "not ruled out"], models=["pmf", "nmf", "mf"], baseline=False,
+    benchmark:
+        "results/benchmarks/fig_5_11/fig_5_11.tsv"
     log:
         "logs/ch5/fig_5_11.log",
     conda:
@@ -256,6 +276,8 @@ rule claims_ch5_audit:
         "results/ch5/audit/claims.csv",
     params:
         cfg=CH5A,
+    benchmark:
+        "results/benchmarks/claims_ch5_audit/claims_audit.tsv"
     log:
         "logs/ch5/claims_audit.log",
     conda:

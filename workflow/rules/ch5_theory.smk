@@ -32,6 +32,8 @@ rule ch5_theory_compute:
         cfg=CH5_THEORY,
     wildcard_constraints:
         what="fig_5_2_a|fig_5_2_bc|fig_5_2_d|fig_5_2_e|fig_5_6|hardmax|softmax",
+    benchmark:
+        "results/benchmarks/ch5_theory_compute/{what}.tsv"
     log:
         "logs/ch5_theory/{what}.log",
     threads: 1
@@ -54,6 +56,8 @@ rule fig_5_2:
         provenance="figures/ch5/fig_5_2.provenance.json",
     params:
         figure="5_2",
+    benchmark:
+        "results/benchmarks/fig_5_2/fig_5_2.tsv"
     log:
         "logs/ch5_theory/fig_5_2.log",
     threads: 1
@@ -76,6 +80,8 @@ rule fig_5_6:
         provenance="figures/ch5/fig_5_6.provenance.json",
     params:
         figure="5_6",
+    benchmark:
+        "results/benchmarks/fig_5_6/fig_5_6.tsv"
     log:
         "logs/ch5_theory/fig_5_6.log",
     threads: 1
@@ -98,6 +104,8 @@ rule claims_ch5_theory:
         d="results/ch5_theory/fig_5_2_d.json",
     output:
         "results/ch5_theory/claims.csv",
+    benchmark:
+        "results/benchmarks/claims_ch5_theory/claims.tsv"
     log:
         "logs/ch5_theory/claims.log",
     threads: 1

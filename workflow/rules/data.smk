@@ -19,6 +19,8 @@ rule acquire_dataset:
         raw_dir=str(RAW_DIR),
         allow_download=config["data"]["allow_download"],
         timeout=config["data"]["download_timeout"],
+    benchmark:
+        "results/benchmarks/acquire_dataset/acquire_{dataset}.tsv"
     log:
         "logs/data/acquire_{dataset}.log",
     threads: 1
@@ -38,6 +40,8 @@ rule process_ml100k:
         staged=lambda wc: staged_state("ml100k"),
     output:
         processed("ml100k"),
+    benchmark:
+        "results/benchmarks/process_ml100k/process_ml100k.tsv"
     log:
         "logs/data/process_ml100k.log",
     threads: 1
@@ -60,6 +64,8 @@ rule process_lastfm:
     params:
         variant=config["data"]["lastfm"]["variant"],
         subsample=config["data"]["lastfm"]["subsample"],
+    benchmark:
+        "results/benchmarks/process_lastfm/process_lastfm.tsv"
     log:
         "logs/data/process_lastfm.log",
     threads: 1
@@ -79,6 +85,8 @@ rule process_amazoncat:
         staged=lambda wc: staged_state("amazoncat"),
     output:
         processed("amazoncat"),
+    benchmark:
+        "results/benchmarks/process_amazoncat/process_amazoncat.tsv"
     log:
         "logs/data/process_amazoncat.log",
     threads: 1
@@ -97,6 +105,8 @@ rule summarize_dataset:
         lambda wc: processed(wc.dataset),
     output:
         "results/data/summary_{dataset}.json",
+    benchmark:
+        "results/benchmarks/summarize_dataset/summarize_{dataset}.tsv"
     log:
         "logs/data/summarize_{dataset}.log",
     threads: 1
@@ -128,6 +138,8 @@ rule plot_data_overview:
             caption="../report/provenance.rst",
             category="Provenance",
         ),
+    benchmark:
+        "results/benchmarks/plot_data_overview/fig_overview_{dataset}.tsv"
     log:
         "logs/data/fig_overview_{dataset}.log",
     threads: 1
@@ -158,6 +170,8 @@ rule data_status:
         data=config["data"],
         raw_dir=str(RAW_DIR),
         spec_keys={dataset: spec_key(dataset) for dataset in DATASETS},
+    benchmark:
+        "results/benchmarks/data_status/data_status.tsv"
     log:
         "logs/data/data_status.log",
     threads: 1

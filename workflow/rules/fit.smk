@@ -37,6 +37,8 @@ rule fit_cv:
     wildcard_constraints:
         method="sgd|mcmc|als",
         chunk=r"\d+",
+    benchmark:
+        "results/benchmarks/fit_cv/cv_{method}_{chunk}.tsv"
     log:
         "logs/fit/cv_{method}_{chunk}.log",
     threads: 1
@@ -58,6 +60,8 @@ rule fit_baselines:
     params:
         folds=FIT["folds"],
         seed=FIT["seed"],
+    benchmark:
+        "results/benchmarks/fit_baselines/baselines.tsv"
     log:
         "logs/fit/baselines.log",
     threads: 1
@@ -83,6 +87,8 @@ rule fit_environment:
     params:
         method=FIT["method"],
         seed=FIT["seed"],
+    benchmark:
+        "results/benchmarks/fit_environment/fit_environment.tsv"
     log:
         "logs/fit/fit_environment.log",
     threads: 1
@@ -120,6 +126,8 @@ rule tab_ml100k_fit:
         timing_csv="figures/data/tab_ml100k_fit.timing.csv",
         timing_md="figures/data/tab_ml100k_fit.timing.md",
         timing_provenance="figures/data/tab_ml100k_fit.timing.provenance.json",
+    benchmark:
+        "results/benchmarks/tab_ml100k_fit/tab_ml100k_fit.tsv"
     log:
         "logs/fit/tab_ml100k_fit.log",
     threads: 1

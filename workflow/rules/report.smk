@@ -45,6 +45,7 @@ CHAPTERS = {
 localrules:
     fig_data_overview,
     figures,
+    tab_timing,
     ch2,
     ch3,
     ch4,
@@ -60,16 +61,32 @@ rule fig_data_overview:
         DATA_FIGURES,
 
 
+FIGURES = [*DATA_FIGURES, *DATA_TABLES, *CH2_FIGURES, *CH3_FIGURES, *CH4_OUTPUTS, *CH5_OUTPUTS, "figures/claims.md"]
+
+
 rule figures:
-    """Every figure and table regenerated so far, and the claims table."""
+    """Every figure and table regenerated so far, the claims table and where the time went."""
     input:
-        DATA_FIGURES,
-        DATA_TABLES,
-        CH2_FIGURES,
-        CH3_FIGURES,
-        CH4_OUTPUTS,
-        CH5_OUTPUTS,
-        "figures/claims.md",
+        FIGURES,
+        "figures/data/tab_timing.csv",
+
+
+rule tab_timing:
+    """Where the time goes: wall/CPU seconds and peak memory per rule, from every job's benchmark
+    file (results/benchmarks/<rule>/); runs after everything else of `figures`."""
+    input:
+        FIGURES,
+    output:
+        csv="figures/data/tab_timing.csv",
+        md=report("figures/data/tab_timing.md", caption="../report/tab_timing.rst", category="Data",
+                  subcategory="timing"),
+        provenance="figures/data/tab_timing.provenance.json",
+    log:
+        "logs/tab_timing.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/tab_timing.py"
 
 
 rule ch2:
@@ -108,6 +125,8 @@ rule claims_data:
     params:
         margin=config["claims"]["fit_margin"],
         amazoncat_none_max=config["claims"]["amazoncat_uncovered_max"],
+    benchmark:
+        "results/benchmarks/claims_data/data.tsv"
     log:
         "logs/claims/data.log",
     threads: 1
@@ -133,6 +152,8 @@ rule claims:
             caption="../report/provenance.rst",
             category="Provenance",
         ),
+    benchmark:
+        "results/benchmarks/claims/collect.tsv"
     log:
         "logs/claims/collect.log",
     conda:
@@ -147,6 +168,8 @@ rule report:
         rules.figures.input,
     output:
         "report.html",
+    benchmark:
+        "results/benchmarks/report/report.tsv"
     log:
         "logs/report.log",
     conda:
