@@ -130,6 +130,7 @@ from scipy.special import digamma
 
 from recdyn.cafl.chaney import ChaneySimulation, simulate_chaney
 from recdyn.cafl.weights import corollary1_weights
+from recdyn.progress import Progress
 
 METHODS = ("Naive", "Pop", "PF", "Pan", "CAFL")
 
@@ -550,6 +551,7 @@ def run_table_3_1(*, seed: int, n_users: int = 3000, n_items: int = 1000, steps:
     if threads is not None:
         torch.set_num_threads(int(threads))
     rows = []
+    progress = Progress(int(runs) * len(methods), "Table 3.1 (runs x methods)")
     for run, child in enumerate(np.random.SeedSequence(seed).spawn(int(runs))):
         sim_seed, model_seed = (int(x) for x in child.generate_state(2))
         sim = simulate_chaney(seed=sim_seed, n_users=n_users, n_items=n_items, steps=steps,
@@ -570,6 +572,7 @@ def run_table_3_1(*, seed: int, n_users: int = 3000, n_items: int = 1000, steps:
                          "mae": float(np.mean(np.abs(err))),
                          "seconds": time.perf_counter() - t0, "n_train": int(tr["users"].size),
                          "n_test": int(te["users"].size)})
+            progress.step(extra=f"run {run} {method}: MSE {rows[-1]['mse']:.4f}")
     return pd.DataFrame(rows)
 
 

@@ -148,6 +148,7 @@ from recdyn.cafl.policy import UniformPolicy, make_policy
 from recdyn.cafl.wals import WALSModel, fit_wals
 from recdyn.cafl.weights import cafl_weights
 from recdyn.metrics import ndcg_at_k, rmse
+from recdyn.progress import Progress
 
 LEARNERS = ("feedback", "uniform", "cafl")
 
@@ -361,6 +362,7 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
     record(0, fit(0), float("nan"))
     env_step = 0
     slate = int(env.slate_size)
+    progress = Progress(steps, f"{learner} seed {seed} (rounds)")
     for round_ in range(1, steps + 1):
         round_ratings = []
         for _ in range(env_steps_per_round):
@@ -388,6 +390,7 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
                 log[key].append(value)
             round_ratings.append(np.asarray(result.ratings, dtype=np.float64))
         record(round_, fit(round_), float(np.mean(np.concatenate(round_ratings))))
+        progress.step()
 
     frame = pd.DataFrame.from_records(records, columns=list(RECORD_COLUMNS))
     if not return_log:

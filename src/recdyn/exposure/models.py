@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recdyn.progress import Progress
+
 LOG = logging.getLogger(__name__)
 MODELS = ("pmf", "nmf", "mf")
 
@@ -110,7 +112,9 @@ def fit_model(
         params += [bu, bi]
     opt = torch.optim.Adam(params, lr=lr)
     n = len(target)
+    progress = Progress(epochs, f"{model} fit (epochs)")
     for _ in range(epochs):
+        progress.step()
         order = torch.randperm(n, generator=gen)
         for start in range(0, n, batch_size):
             b = order[start:start + batch_size]

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn.fit.libfm import FactorModel, fit_predict_libfm
+from recdyn.progress import Progress
 from recdyn.ratings import Ratings, kfold_indices, ratings_from_tables
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ def cv_points(
     mean wall time of a fold's fit (a timing column: the pipeline writes it to a ``.timing.`` file)."""
     splits = kfold_indices(len(data.ratings), folds, seed)
     rows = []
+    progress = Progress(len(points) * len(splits), f"libFM {method} CV (points x folds)", every=0.0)
     for number, point in enumerate(points, start=1):
         fold_rmse, fold_env_rmse, seconds = [], [], 0.0
         for fold, (train, test) in enumerate(splits):
@@ -124,9 +126,8 @@ def cv_points(
             fold_rmse.append(rmse(predicted, data.ratings[test]))
             parameters = model.predict(data.users[test], data.items[test], clip=RATING_RANGE)
             fold_env_rmse.append(rmse(parameters, data.ratings[test]))
-            log.info("%s point %d/%d %s fold %d/%d: RMSE %.4f (libFM's prediction), %.4f (parameters) "
-                     "(%.1f s so far)", method, number, len(points), dict(point), fold + 1, folds,
-                     fold_rmse[-1], fold_env_rmse[-1], seconds)
+            progress.step(extra=f"point {dict(point)} fold {fold + 1}: RMSE {fold_rmse[-1]:.4f} (libFM's "
+                                f"prediction), {fold_env_rmse[-1]:.4f} (parameters)")
         rows.append({"method": method, **point, "latent_dim": latent_dim,
                      "rmse_mean": float(np.mean(fold_rmse)), "rmse_std": float(np.std(fold_rmse)),
                      "env_rmse_mean": float(np.mean(fold_env_rmse)), "env_rmse_std": float(np.std(fold_env_rmse)),

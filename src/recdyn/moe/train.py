@@ -21,6 +21,7 @@ import torch
 
 from recdyn.moe.data import MoEDataset
 from recdyn.moe.model import TwoTowerMoE, random_feature_subsets, random_pools
+from recdyn.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def train_model(model: TwoTowerMoE, x_all: torch.Tensor, users: torch.Tensor, it
     n = users.shape[0]
     record_every = max(1, settings.steps // 20)
     history: list[float] = []
+    progress = Progress(settings.steps, f"{'fixed' if model.hard else 'MoE'} training (steps)")
     for step in range(settings.steps):
         batch = torch.randint(n, (min(settings.batch_size, n),), generator=gen).to(users.device)
         loss = -model.log_likelihood(x_all.index_select(0, users[batch]), items[batch], rewards[batch], sigma2)
@@ -99,6 +101,7 @@ def train_model(model: TwoTowerMoE, x_all: torch.Tensor, users: torch.Tensor, it
             history.append(-float(loss.detach()))
             if log_every and step % log_every == 0:
                 log.info("step %d log-likelihood %.5f", step, history[-1])
+        progress.step()
     return history
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 
 from recdyn.fit.grid import expand_grid
 from recdyn.metrics import ndcg_at_k, rmse
+from recdyn.progress import Progress
 from recdyn.ratings import Ratings, kfold_indices
 from recdyn.recommenders.base import Recommender
 
@@ -77,15 +78,18 @@ def evaluate_on(recommender: Recommender, train: Ratings, test: Ratings, *, k: i
 
 def cross_validate(factory: Callable[..., Recommender], data: Ratings,
                    params: Mapping[str, Any] | None = None, *, folds: int = 5, seed: int = 0,
-                   k: int = 20, min_items: int = 1) -> pd.DataFrame:
+                   k: int = 20, min_items: int = 1, progress: Progress | None = None) -> pd.DataFrame:
     """K-fold cross-validation of ``factory(**params)`` on ``data``: one row per fold
-    (``fold``, ``rmse``, ``ndcg``, ``fit_seconds``, ``n_train``, ``n_test``)."""
+    (``fold``, ``rmse``, ``ndcg``, ``fit_seconds``, ``n_train``, ``n_test``); ``progress``
+    counts one step per fold."""
     params = dict(params or {})
     rows = []
     for fold, (train_idx, test_idx) in enumerate(kfold_indices(len(data), folds, seed)):
         result = evaluate_on(factory(**params), data.subset(train_idx), data.subset(test_idx),
                              k=k, min_items=min_items)
         rows.append({"fold": fold, **result})
+        if progress is not None:
+            progress.step(extra=f"{params} fold {fold + 1}")
     return pd.DataFrame(rows)
 
 
@@ -102,8 +106,10 @@ def grid_search(factory: Callable[..., Recommender],
     if not points:
         raise ValueError("empty grid")
     rows = []
+    progress = Progress(len(points) * int(folds), "grid search (points x folds)")
     for point in points:
-        cv = cross_validate(factory, data, point, folds=folds, seed=seed, k=k, min_items=min_items)
+        cv = cross_validate(factory, data, point, folds=folds, seed=seed, k=k, min_items=min_items,
+                            progress=progress)
         row: dict[str, Any] = {PARAM_PREFIX + name: value for name, value in point.items()}
         for metric in ("rmse", "ndcg"):
             values = cv[metric].to_numpy(dtype=np.float64)

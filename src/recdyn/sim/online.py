@@ -59,7 +59,6 @@ file beside the trials (:mod:`recdyn.timing`), never into the results.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -69,10 +68,9 @@ import pandas as pd
 
 from recdyn.envs.base import Environment
 
-log = logging.getLogger(__name__)
-PROGRESS_SECONDS = 30.0  # a progress line in the job's log at most this often
 from recdyn.metrics import rmse
 from recdyn.ratings import Ratings
+from recdyn.progress import Progress
 from recdyn.recommenders.base import Recommender
 
 EXCLUDE_RULES = ("rated", "recommended")
@@ -169,7 +167,8 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
 
     rows: list[dict[str, Any]] = []
     step = 0
-    last_report = time.perf_counter()
+    steps = -(-max(int(total_ratings) - len(data), 0) // max(int(env.n_online), 1))
+    progress = Progress(steps, f"online trial seed {seed}")
     while dataset.size < total_ratings:
         users = np.asarray(env.online_users(), dtype=np.int64)
         truth = np.asarray(env.true_ratings(), dtype=np.float64)  # before the step's dynamics
@@ -215,10 +214,7 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
             row.update(extra)
         rows.append(row)
         step += 1
-        if time.perf_counter() - last_report > PROGRESS_SECONDS:
-            last_report = time.perf_counter()
-            log.info("seed %d: step %d, %d of %d ratings, mean rating %.3f", seed, step, dataset.size,
-                     total_ratings, row["mean_rating"])
+        progress.step(extra=f"{dataset.size} of {total_ratings} ratings, mean rating {row['mean_rating']:.3f}")
         if dataset.size < total_ratings:
             if step % int(retrain_every) == 0:
                 start = time.perf_counter()

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from recdyn.twostage.policies import ABBREVIATIONS, LinearLearner
+from recdyn.progress import Progress
 
 
 class Problem(Protocol):
@@ -191,7 +192,9 @@ def run_system(
     out = {k: np.zeros((checkpoints.size, batch)) for k in ("regret", "nominator", "ranker", "random")}
     cum = {k: np.zeros(batch) for k in out}
     ci = 0
+    progress = Progress(n_rounds, "bandit rounds")
     for t in range(1, n_rounds + 1):
+        progress.step()
         x, f = problem.contexts(rng)
         fmax = f.max(axis=1)
         xn = xn_fixed if fixed else _take_features(_gather_rows(x, pools), feats)  # (B, N, m, s)
