@@ -1,12 +1,14 @@
 """Rule ch2_online: one environment x one recommender x a chunk of online trials (section 2.6); the
 per-step fit and recommendation times go to the rule's .timing. file."""
 
+from recdyn.devices import set_default_device
 from recdyn.io import read_json
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import online_job
 from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
+set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
 table = online_job(snakemake.wildcards.env, snakemake.params.env_params, snakemake.wildcards.recommender,
                    read_json(snakemake.input.selection)["params"], snakemake.params.seeds, snakemake.params.total_ratings,

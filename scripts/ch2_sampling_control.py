@@ -4,6 +4,7 @@ and evaluated on one held-out, uniformly sampled set of pairs in none of them (s
 import pandas as pd
 
 from recdyn.io import read_json
+from recdyn.devices import set_default_device
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.sampling_study import heldout_eval, heldout_set
@@ -11,6 +12,7 @@ from recdyn.sim.tuning import offline_ratings
 from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
+set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
 env = build_env(snakemake.params.env, snakemake.params.env_params, snakemake.input.get("model"))
 env.reset(snakemake.params.seed)

@@ -4,6 +4,7 @@ UNIFORM-INIT) on one sampling scheme's offline dataset of topics-static (section
 import pandas as pd
 
 from recdyn.io import read_json
+from recdyn.devices import set_default_device
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.sampling_study import scheme_cv
@@ -11,6 +12,7 @@ from recdyn.sim.tuning import offline_ratings
 from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
+set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
 env = build_env(snakemake.params.env, snakemake.params.env_params, snakemake.input.get("model"))
 env.reset(snakemake.params.seed)  # the state behind every scheme's dataset (the Oracle reads it)

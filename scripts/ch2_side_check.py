@@ -3,6 +3,7 @@
 import pandas as pd
 
 from recdyn.io import read_json
+from recdyn.devices import set_default_device
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.side_checks import more_data_check, single_step_after_uniform
@@ -10,6 +11,7 @@ from recdyn.sim.tuning import offline_ratings
 from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
+set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
 params = read_json(snakemake.input.selection)["params"]
 check = snakemake.params.check

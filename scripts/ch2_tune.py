@@ -3,6 +3,7 @@ prediction times go to the rule's .timing. file."""
 
 import pandas as pd
 
+from recdyn.devices import set_default_device
 from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.offline import PARAM_PREFIX
@@ -10,6 +11,7 @@ from recdyn.sim.tuning import offline_ratings, tune_points
 from recdyn.timing import write_with_timings
 
 setup_logging(snakemake.log[0])
+set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
 env = build_env(snakemake.wildcards.env, snakemake.params.env_params, snakemake.input.get("model"))
 env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)

@@ -27,7 +27,7 @@ logging.getLogger(__name__).info("c=%d N=%d seed=%d: %d training examples (%.2f%
                                  data.test_users.size)
 settings = {kind: TrainSettings.from_config(cfg["models"][kind], cfg["steps"], cfg["batch_size"]) for kind in MODELS}
 rows = fit_configurations(data, seed=seed, feature_dims=cfg["feature_dims"], embedding_dims=cfg["embedding_dims"],
-                          n_experts=n_experts, settings=settings, device=cfg["device"],
+                          n_experts=n_experts, settings=settings, device=snakemake.config["device"],
                           eval_batch=int(cfg["eval_batch"]), top_k=int(cfg["top_k"]))
 table = pd.DataFrame(rows).assign(c=c, seed=seed, run=run, n_train=data.train_users.size,
                                   n_test=data.test_users.size, train_positive_rate=float(np.mean(data.train_rewards)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -229,22 +228,15 @@ def test_presets_validate(preset):
     validate({}, preset)
 
 
-def test_paper_validation_is_fast_and_does_not_import_torch():
-    code = ("import sys, time; from pathlib import Path; "
+def test_paper_validation_does_not_import_torch():
+    """Every cluster job re-parses the Snakefile: validation must stay light (no torch)."""
+    code = ("import sys; from pathlib import Path; "
             "from recdyn.config import resolve_config, validate_config; "
             f"c = resolve_config({{'preset': 'paper'}}, Path({str(PRESET_DIR)!r})); "
-            "t = time.perf_counter(); "
             f"validate_config(c, Path({str(SCHEMA)!r})); "
-            "print(time.perf_counter() - t, 'torch' in sys.modules)")
+            "print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, torch_loaded = result.stdout.split()
-    assert torch_loaded == "False"
-    assert float(seconds) < 3.0  # cold, numpy/pandas imports included (about 0.6 s measured)
-    config = resolve_config({"preset": "paper"}, PRESET_DIR)
-    validate_config(config, SCHEMA)
-    started = time.perf_counter()
-    validate_config(config, SCHEMA)
-    assert time.perf_counter() - started < 0.5  # modules loaded, as in the Snakefile (about 0.04 s)
+    assert result.stdout.strip() == "False"
 
 
 # ---- (c) bad values are rejected, naming the key ---------------------------------------------

@@ -96,8 +96,13 @@ def _check_table_3_1(params: Mapping[str, Any], key: str) -> list[Problem]:
 
 def check_config(config: Mapping[str, Any]) -> list[Problem]:
     """``(config key, message)`` for every cross-field constraint the configuration violates
-    (the configuration must already satisfy the schema)."""
+    (the configuration must already satisfy the schema), and a ``device`` this machine lacks."""
+    from recdyn.devices import check_device  # imports torch only for a cuda setting
+
     problems = _check_retrain_every(config["ch2"])
+    device_problem = check_device(config["device"])
+    if device_problem is not None:
+        problems.append(("device", device_problem))
     for chapter in ("ch2", "ch3"):
         for name, spec in config[chapter]["envs"].items():
             key = f"{chapter}.envs.{name}"

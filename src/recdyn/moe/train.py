@@ -21,6 +21,7 @@ import torch
 
 from recdyn.moe.data import MoEDataset
 from recdyn.moe.model import TwoTowerMoE, random_feature_subsets, random_pools
+from recdyn.devices import resolve_device
 from recdyn.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -64,16 +65,6 @@ class TrainSettings:
 def derive_seed(*keys: int) -> int:
     """A 63-bit seed derived from integer keys (numpy SeedSequence), for independent streams."""
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto``: the first GPU when one is present, else the CPU; otherwise the named torch device."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(f"ch4_moe.device={device!r} is not a torch device ({error})") from None
 
 
 def train_model(model: TwoTowerMoE, x_all: torch.Tensor, users: torch.Tensor, items: torch.Tensor,
@@ -130,7 +121,7 @@ def fit_configurations(dataset: MoEDataset, *, seed: int, feature_dims: Sequence
     training log-likelihood."""
     from recdyn.moe.evaluate import evaluate_topk
 
-    dev = resolve_device(device)
+    dev = torch.device(resolve_device(device))
     x_all = torch.as_tensor(dataset.features, device=dev)
     users = torch.as_tensor(dataset.train_users, device=dev)
     items = torch.as_tensor(dataset.train_items, device=dev)
@@ -151,5 +142,5 @@ def fit_configurations(dataset: MoEDataset, *, seed: int, feature_dims: Sequence
     return rows
 
 
-__all__ = ["MODELS", "OPTIMIZERS", "TrainSettings", "build_model", "derive_seed", "fit_configurations", "resolve_device",
+__all__ = ["MODELS", "OPTIMIZERS", "TrainSettings", "build_model", "derive_seed", "fit_configurations",
            "train_model"]

@@ -63,7 +63,8 @@ Choices (sources: the paper; NNRec ``nn/autorec/*``; RecLab ``reclab/recommender
   products), so a fit is a function of (hyperparameters, seed, data, thread count). On a GPU
   the fit runs under ``torch.use_deterministic_algorithms(True, warn_only=True)``.
 * ``num_threads`` (not a hyperparameter): torch's intra-op threads during fit/predict (None: leave
-  as is); ``device`` (not a hyperparameter): "cpu" by default, e.g. "cuda" on a GPU.
+  as is); ``device`` (not a hyperparameter): e.g. "cpu" or "cuda"; None (default) takes
+  :func:`recdyn.devices.default_device` ("cpu" unless a pipeline job set the config's ``device``).
 
 Compute: the encoder is a sparse (CSR) x dense product and the decoder is evaluated only on the
 observed entries (sampled dense-dense product, SDDMM), so an epoch costs O(nnz * hidden_units);
@@ -80,6 +81,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from recdyn.devices import default_device
 from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
 
@@ -207,13 +209,13 @@ class TorchRecommender(Recommender):
     model's predictions; this class applies the cold-pair fallback and clipping.
     """
 
-    def __init__(self, *, seed: int = 0, num_threads: int | None = None, device: str = "cpu",
+    def __init__(self, *, seed: int = 0, num_threads: int | None = None, device: str | None = None,
                  **hyperparameters) -> None:
         super().__init__(seed=seed, **hyperparameters)
         if num_threads is not None and int(num_threads) < 1:
             raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
         self.num_threads = None if num_threads is None else int(num_threads)
-        self.device = torch.device(device)
+        self.device = torch.device(device or default_device())
         self.loss_history_: list[float] = []
         self.global_mean_: float | None = None
         self._user_seen: np.ndarray | None = None
@@ -322,7 +324,7 @@ class AutoRec(TorchRecommender):
 
     def __init__(self, *, hidden_units: int = 500, reg: float = 100.0, epochs: int = 20,
                  lr: float = 1e-3, batch_size: int = 256, dropout: float = 0.0, seed: int = 0,
-                 num_threads: int | None = None, device: str = "cpu") -> None:
+                 num_threads: int | None = None, device: str | None = None) -> None:
         if int(hidden_units) < 1:
             raise ValueError(f"hidden_units must be >= 1, got {hidden_units}")
         if float(reg) < 0:

@@ -138,7 +138,7 @@ class CFNADE(TorchRecommender):
         orientation: "item" (I-CF-NADE, as the thesis' code) or "user" (U-CF-NADE).
         seed: seed of the initialisation, orderings and batch order.
         num_threads: torch intra-op threads while fitting/predicting (None: unchanged).
-        device: torch device ("cpu", "cuda", ...).
+        device: torch device ("cpu", "cuda", ...); None: :func:`recdyn.devices.default_device`.
     """
 
     name = "cfnade"
@@ -146,7 +146,7 @@ class CFNADE(TorchRecommender):
     def __init__(self, *, hidden_units: int = 500, epochs: int = 10, lr: float = 1e-3,
                  batch_size: int = 64, weight_decay: float = 0.02, ordinal_weight: float = 0.01,
                  orientation: str = "item", seed: int = 0, num_threads: int | None = None,
-                 device: str = "cpu") -> None:
+                 device: str | None = None) -> None:
         if int(hidden_units) < 1:
             raise ValueError(f"hidden_units must be >= 1, got {hidden_units}")
         if int(epochs) < 0:
