@@ -14,13 +14,14 @@ PY        := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 STAMP     := $(VENV)/.recdyn-installed
 
-.PHONY: install figures test smoke report claims data-status unlock lint dryrun-all lock clean-results help
+.PHONY: install figures test smoke report claims data-status unlock estimate lint dryrun-all lock clean-results help
 
 help:
 	@echo "make figures [PRESET=default|smoke|paper] [CORES=all]  install, then regenerate every figure"
 	@echo "make test                                             install, then run the test suite"
 	@echo "make data-status [PRESET=...]                         where each dataset's data will come from, verified"
 	@echo "make unlock                                           after a killed run: release Snakemake's lock"
+	@echo "make estimate [TARGET=paper]                          CPU hours of a preset, from this run's benchmark files"
 	@echo "make smoke | report | claims | lint | lock"
 
 install: $(STAMP)
@@ -53,6 +54,9 @@ report: install
 data-status: install
 	$(SNAKEMAKE) data_status --cores 1 --forcerun data_status --config preset=$(PRESET) --quiet rules progress
 	@cat figures/data/data_status.md
+
+estimate: install
+	$(PY) -m recdyn.estimate --target $(or $(TARGET),paper)
 
 unlock: install
 	$(SNAKEMAKE) --unlock --config preset=$(PRESET)

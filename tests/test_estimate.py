@@ -1,0 +1,51 @@
+"""make estimate: measured CPU seconds scaled to another preset by each rule's stated work."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recdyn.config import resolve_config
+from recdyn.estimate import chapter_of, dry_run_job_counts, estimate, per_chapter
+
+PRESETS = Path(__file__).resolve().parents[1] / "config" / "presets"
+
+
+@pytest.fixture(scope="module")
+def configs():
+    return {name: resolve_config({"preset": name}, PRESETS) for name in ("smoke", "default", "paper")}
+
+
+def test_job_counts_from_a_dry_run():
+    text = "Building DAG\nJob stats:\njob       count\n-------  -------\nfit_cv        22\nch2_online   770\ntotal       792\n"
+    assert dry_run_job_counts(text) == {"fit_cv": 22, "ch2_online": 770}
+
+
+def test_scaling_by_stated_work(configs):
+    smoke, paper = configs["smoke"], configs["paper"]
+    bench = pd.DataFrame({"rule": ["fit_cv", "fit_cv", "tab_3_1"], "job": ["cv_sgd_0", "cv_mcmc_0", "tab"],
+                          "seconds": [10.0, 30.0, 2.0], "cpu_seconds": [10.0, 30.0, 2.0], "max_rss_mb": [1.0] * 3})
+    table = estimate(bench, smoke, paper, {"fit_cv": 22, "tab_3_1": 1}).set_index("rule")
+    fit_s, fit_p = smoke["fit"]["ml100k"], paper["fit"]["ml100k"]
+    iters = lambda f: sum(v for g in f["methods"].values() for v in g["num_iter"]) / sum(  # noqa: E731
+        len(g["num_iter"]) for g in f["methods"].values())
+    work = lambda f: f["points_per_job"] * f["folds"] * iters(f) * f["latent_dim"]  # noqa: E731
+    assert table.loc["fit_cv", "scale"] == pytest.approx(work(fit_p) / work(fit_s))
+    assert table.loc["fit_cv", "target_cpu_hours"] == pytest.approx(20.0 * 22 * work(fit_p) / work(fit_s) / 3600)
+    assert table.loc["tab_3_1", "scale"] == 1.0 and table.loc["tab_3_1", "target_cpu_hours"] == pytest.approx(2 / 3600)
+
+
+def test_online_jobs_scale_per_environment_and_recommender(configs):
+    default, paper = configs["default"], configs["paper"]
+    bench = pd.DataFrame({"rule": "ch2_online", "job": ["online_topics-static_toppop_0", "online_topics-static_llorma_0"],
+                          "seconds": [1.0, 100.0], "cpu_seconds": [1.0, 100.0], "max_rss_mb": 1.0})
+    table = estimate(bench, default, paper, {"ch2_online": 770}).set_index("rule")
+    # toppop retrains every step in both presets; llorma every 100 steps by default, every step in the paper
+    assert table.loc["ch2_online", "target_cpu_hours"] > 100 * 770 / 3600
+    chapters = per_chapter(table.reset_index())
+    assert chapters.loc[chapters["chapter"] == "ch2", "thesis"].item().startswith("many thousands")
+
+
+def test_chapters_of_rules():
+    assert [chapter_of(r) for r in ("ch2_online", "fit_cv", "fig_5_3", "ch4ts_amazon", "process_lastfm", "figures")] == \
+        ["ch2", "ch2", "ch5", "ch4", "data", "all"]
