@@ -32,6 +32,8 @@ from recdyn.ratings import Ratings
 
 #: Cells per block when ``score_users`` falls back on ``predict``.
 _SCORE_BLOCK_CELLS = 1 << 22
+#: Largest score matrix (users x items) :meth:`Recommender.expect_users` keeps (400 MB of float64).
+_CACHE_CELLS = 50_000_000
 
 
 class Recommender(ABC):
@@ -44,6 +46,10 @@ class Recommender(ABC):
 
     name: str = "recommender"
     predicts_ratings: bool = True
+    #: Scores depend only on the fit, not on when they are asked, so :meth:`expect_users` may
+    #: score the hinted users once and later calls read those rows until the next fit. False where
+    #: scores change between fits (the Oracle reads the environment's current state).
+    cache_scores: bool = True
 
     def __init__(self, *, seed: int = 0, **hyperparameters: Any) -> None:
         self.seed = int(seed)
@@ -59,6 +65,7 @@ class Recommender(ABC):
     def fit(self, data: Ratings) -> Recommender:
         """Retrain from scratch on ``data`` (all previous training is discarded); returns self."""
         self.n_users, self.n_items = int(data.n_users), int(data.n_items)
+        self._score_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._fit(data)
         return self
 
@@ -66,12 +73,34 @@ class Recommender(ABC):
         """Subclass hook: train on ``data`` (``n_users``/``n_items`` are already set)."""
 
     def expect_users(self, users: np.ndarray) -> None:
-        """Hint that ``users`` will be scored before the next :meth:`fit` (default: ignored).
+        """Hint that ``users`` will be scored before the next :meth:`fit`.
 
-        A recommender whose scoring call has a large fixed cost (Bayes MF runs one Gibbs chain
-        per call) may score them all now, in one call; results must not depend on the hint.
+        Scores them now, in blocks, and keeps the rows (when :attr:`cache_scores` and the matrix
+        is at most 50 million cells), so an online trial that retrains every ``r`` steps scores
+        each user once per fit instead of once per step. A recommender whose scoring call has a
+        large fixed cost (Bayes MF runs one Gibbs chain per call) may override this to score them
+        all in one call. Results never depend on the hint: the rows are those ``score_users``
+        returns.
         """
         self._check_fitted()
+        users = np.unique(np.asarray(users, dtype=np.int64))
+        if not self.cache_scores or users.size == 0 or self.n_users * self.n_items > _CACHE_CELLS:
+            return
+        rows = np.full((self.n_users, self.n_items), np.nan)
+        per_block = max(1, _SCORE_BLOCK_CELLS // max(self.n_items, 1))
+        for start in range(0, users.size, per_block):
+            block = users[start:start + per_block]
+            rows[block] = self.score_users(block)
+        cached = np.zeros(self.n_users, dtype=bool)
+        cached[users] = True
+        self._score_cache = (rows, cached)
+
+    def _cached_scores(self, users: np.ndarray) -> np.ndarray:
+        """``score_users(users)``, read from the rows :meth:`expect_users` kept where it can."""
+        cache = getattr(self, "_score_cache", None)
+        if cache is not None and users.size and bool(cache[1][users].all()):
+            return cache[0][users]
+        return self.score_users(users)
 
     def _check_fitted(self) -> None:
         if self.n_users is None:
@@ -96,7 +125,7 @@ class Recommender(ABC):
         rows_per_block = max(1, _SCORE_BLOCK_CELLS // max(self.n_items or 1, 1))
         for start in range(0, uniq.size, rows_per_block):
             block = uniq[start:start + rows_per_block]
-            dense = self.score_users(block)
+            dense = self._cached_scores(block)
             sel = (inverse >= start) & (inverse < start + block.size)
             out[sel] = dense[inverse[sel] - start, items[sel]]
         return out
@@ -139,7 +168,7 @@ class Recommender(ABC):
         """
         self._check_fitted()
         users = np.asarray(users, dtype=np.int64)
-        scores = np.array(self.score_users(users), dtype=np.float64)  # writable copy
+        scores = np.array(self._cached_scores(users), dtype=np.float64)  # writable copy
         return top_k(scores, k, excluded_rows(exclude, users, scores.shape))
 
 

@@ -74,6 +74,7 @@ class Oracle(Recommender):
     """Scores are the environment's current noise-free expected ratings (greedy, no planning)."""
 
     name = "oracle"
+    cache_scores = False  # the environment's state changes as it steps
 
     def __init__(self, *, env: Environment, seed: int = 0) -> None:
         super().__init__(seed=seed)
