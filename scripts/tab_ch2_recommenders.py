@@ -27,6 +27,6 @@ save_table(timing_table([read_json(path) for path in snakemake.input.timings]), 
            "Chapter 2 recommenders: mean seconds per fold to fit and to predict the held-out fold at the "
            "selected hyperparameters (sections 2.4-2.6)",
            timing_provenance, snakemake.output.timing_provenance,
-           notes=["Bayes MF's Gibbs chain runs at prediction, so its `predict_seconds` is its cost. Seconds "
+           notes=["Bayes MF's Gibbs chain runs in its fit; its predictions average the samples. Seconds "
                   "measured on the machine that ran the `ch2_tune` jobs; they differ between runs (timing "
                   "files are the only outputs that do)."])

@@ -331,7 +331,7 @@ def _validate_hyper(
     return method, dim, num_iter, init_stdev, lr, seed
 
 
-def fit_predict_libfm(
+def _run_libfm(
     users: np.ndarray,
     items: np.ndarray,
     ratings: np.ndarray,
@@ -347,18 +347,9 @@ def fit_predict_libfm(
     seed: int,
     pred_users: np.ndarray | None = None,
     pred_items: np.ndarray | None = None,
-) -> tuple[FactorModel, np.ndarray]:
-    """Fit libFM like :func:`fit_libfm` and also return libFM's own predictions.
-
-    The pairs ``(pred_users, pred_items)`` are handed to libFM as its test set, so for
-    MCMC the returned predictions are libFM's posterior averages over all
-    ``num_iter`` samples; for SGD/ALS they equal ``model.predict(...)`` clipped to
-    the training ratings' [min, max]. The pairs never influence the fitted
-    parameters. With no pairs, an empty array is returned.
-
-    Returns:
-        ``(model, predictions)``.
-    """
+    keep_samples: bool = False,
+) -> tuple[FactorModel, np.ndarray, list | None]:
+    """:func:`fit_predict_libfm`, plus every MCMC sample's ``(w0, w, V)`` if ``keep_samples``."""
     PyFM, Data = _import_wpyfm()
     method, dim, num_iter, init_stdev, lr, seed = _validate_hyper(
         method, dim, num_iter, init_stdev, lr, seed
@@ -411,6 +402,10 @@ def fit_predict_libfm(
             seed=seed,
         )
         train_data = Data(x_train, ratings, has_xt=has_xt)
+        if keep_samples:
+            if method != "mcmc":
+                raise ValueError("keep_samples needs method='mcmc'")
+            fm.keep_samples(True)
         if has_pred:
             test_data = Data(
                 _design(pu, pi, n_users, n_items), np.zeros(pu.size), has_xt=has_xt
@@ -421,6 +416,7 @@ def fit_predict_libfm(
             fm.train(train_data)
             preds = np.empty(0, dtype=np.float64)
         w0, w, v = fm.parameters()
+        samples = fm.samples() if keep_samples else None
     seconds = time.perf_counter() - t0
 
     w = np.asarray(w, dtype=np.float64)
@@ -451,7 +447,113 @@ def fit_predict_libfm(
         f"{lr:g}" if method == "sgd" else "n/a", regs, seed, train_rmse,
         " (last sample)" if method == "mcmc" else "", seconds,
     )
+    return model, preds, samples
+
+
+def fit_predict_libfm(
+    users: np.ndarray,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    n_users: int,
+    n_items: int,
+    *,
+    method: str,
+    dim: int,
+    num_iter: int,
+    init_stdev: float,
+    lr: float | None = None,
+    reg: float | Sequence[float] = 0.1,
+    seed: int,
+    pred_users: np.ndarray | None = None,
+    pred_items: np.ndarray | None = None,
+) -> tuple[FactorModel, np.ndarray]:
+    """Fit libFM like :func:`fit_libfm` and also return libFM's own predictions.
+
+    The pairs ``(pred_users, pred_items)`` are handed to libFM as its test set, so for
+    MCMC the returned predictions are libFM's posterior averages over all
+    ``num_iter`` samples; for SGD/ALS they equal ``model.predict(...)`` clipped to
+    the training ratings' [min, max]. The pairs never influence the fitted
+    parameters. With no pairs, an empty array is returned.
+
+    Returns:
+        ``(model, predictions)``.
+    """
+    model, preds, _ = _run_libfm(users, items, ratings, n_users, n_items, method=method, dim=dim,
+                                 num_iter=num_iter, init_stdev=init_stdev, lr=lr, reg=reg, seed=seed,
+                                 pred_users=pred_users, pred_items=pred_items)
     return model, preds
+
+
+@dataclass
+class PosteriorSamples:
+    """Every Gibbs sample of a libFM MCMC chain, stacked: ``global_bias`` (S,), ``user_bias``
+    (S, n_users), ``item_bias`` (S, n_items), ``user_factors`` (S, n_users, k), ``item_factors``
+    (S, n_items, k); ``clip``: the training ratings' (min, max), to which libFM clips every
+    sample's prediction and their mean."""
+
+    global_bias: np.ndarray
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    clip: tuple[float, float]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.global_bias.shape[0])
+
+    def last(self) -> FactorModel:
+        """The last sample as a :class:`FactorModel` (what ``fit_libfm`` returns for MCMC)."""
+        return FactorModel(self.global_bias[-1], self.user_bias[-1], self.item_bias[-1],
+                           self.user_factors[-1], self.item_factors[-1])
+
+    def mean_scores(self, users: np.ndarray) -> np.ndarray:
+        """libFM's MCMC prediction for every item of each user: the mean over samples of each
+        sample's prediction clipped to :attr:`clip`, clipped again; one matrix product per sample
+        (libFM's own test-set average to about 1e-8: libFM forms the pairwise term as a difference
+        of squares)."""
+        users = np.asarray(users, dtype=np.int64)
+        low, high = self.clip
+        total = np.zeros((users.size, self.item_bias.shape[1]))
+        for s in range(self.n_samples):
+            scores = self.user_factors[s][users] @ self.item_factors[s].T
+            scores += (self.global_bias[s] + self.user_bias[s][users])[:, None]
+            scores += self.item_bias[s][None, :]
+            total += np.clip(scores, low, high, out=scores)
+        return np.clip(total / self.n_samples, low, high, out=total)
+
+    def mean_predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """libFM's MCMC prediction of the pairs ``(users[j], items[j])`` (as :meth:`mean_scores`)."""
+        u = np.asarray(users, dtype=np.int64).ravel()
+        i = np.asarray(items, dtype=np.int64).ravel()
+        low, high = self.clip
+        total = np.zeros(u.size)
+        for s in range(self.n_samples):
+            pred = (self.global_bias[s] + self.user_bias[s][u] + self.item_bias[s][i]
+                    + np.einsum("nk,nk->n", self.user_factors[s][u], self.item_factors[s][i]))
+            total += np.clip(pred, low, high, out=pred)
+        return np.clip(total / self.n_samples, low, high, out=total).reshape(np.shape(users))
+
+
+def mcmc_posterior(
+    users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_users: int, n_items: int, *,
+    dim: int, num_iter: int, init_stdev: float, reg: float | Sequence[float] = 0.0, seed: int,
+) -> PosteriorSamples:
+    """Run libFM's MCMC chain on the ratings and return every sample (the bindings are built with
+    ``scripts/install/patch_wpyfm_samples.py``). The chain is the one :func:`fit_predict_libfm`
+    runs with the same arguments (libFM never reads the test set while sampling), so
+    :meth:`PosteriorSamples.mean_predict` gives its predictions without libFM's per-pair loop."""
+    _, _, samples = _run_libfm(users, items, ratings, n_users, n_items, method="mcmc", dim=dim,
+                               num_iter=num_iter, init_stdev=init_stdev, reg=reg, seed=seed, keep_samples=True)
+    ratings = np.asarray(ratings, dtype=np.float64)
+    w = np.stack([np.asarray(sample[1], dtype=np.float64) for sample in samples])
+    v = np.stack([np.asarray(sample[2], dtype=np.float64).reshape(n_users + n_items, dim) for sample in samples])
+    return PosteriorSamples(
+        global_bias=np.array([float(sample[0]) for sample in samples]),
+        user_bias=w[:, :n_users].copy(), item_bias=w[:, n_users:].copy(),
+        user_factors=v[:, :n_users].copy(), item_factors=v[:, n_users:].copy(),
+        clip=(float(ratings.min()), float(ratings.max())),
+    )
 
 
 def fit_libfm(

@@ -36,28 +36,15 @@ Bayes MF choices
 * **Predictions are libFM's posterior averages** (``prediction="average"``, the default): the mean
   over all ``num_iter`` Gibbs samples (burn-in included) of each sample's prediction clipped to the
   training range, then clipped again, exactly what RecLab predicted. libFM accumulates them only
-  for the test set passed to ``train``, and wpyfm cannot return the samples themselves (it exposes
-  the last one only). They are therefore computed **on demand**: ``fit`` stores the data, and the
-  first request runs the chain with the requested pairs as libFM's test set:
-
-  - ``score_users(users)``: the chain is run once with the full rows of the users not yet cached
-    (``len(users) x n_items`` test pairs); the rows are cached until the next ``fit``;
-  - ``predict(users, items)``: cached rows are read; pairs of other users are sent to libFM in one
-    chain with exactly those pairs (not cached).
-
-  This is exact and consistent, because libFM's sampler never reads the test set (it only reads
-  the training data and draws from ``rand()`` seeded at construction): for a fixed (data,
-  hyperparameters, seed) every run produces the same chain, and the prediction of a pair does not
-  depend on which other pairs are in the test set (checked bit for bit: the rows of a 200-user
-  block equal the same rows of the full 943 x 1682 grid). In the online protocol a step costs one
-  chain (``recommend`` scores the step's users, ``predict`` then reads their cached rows); an
-  offline fold costs one chain with the held-out pairs.
-
-  Measured on a 943 x 1682 problem with 100,000 ratings (d=20, 200 samples, one libFM thread, on
-  a 2-core machine shared with other jobs, so +-50%): chain alone 9 s; chain with a 200-user block
-  (336,400 test pairs) 16-25 s; chain with the full grid (1.59 M pairs) 97 s, i.e. libFM spends
-  about 0.25 us per test pair and sample. Passing the whole grid at fit time was rejected for that
-  cost. With 200,000 ratings (the end of an online run) a step took 47 s.
+  for the test set passed to ``train``, at about 0.25 us per test pair and sample (the full
+  943 x 1682 grid with 100 samples: about 40 s a fit), and stock wpyfm exposes only the last
+  sample. Our build of the bindings hands back every sample (``scripts/install/
+  patch_wpyfm_samples.py``), so ``fit`` runs the chain once on the training data and
+  ``score_users``/``predict`` average the samples' clipped predictions with one matrix product
+  per sample (:class:`recdyn.fit.libfm.PosteriorSamples`): libFM's numbers to about 1e-8 (the
+  chain is the same, libFM's sampler never reads the test set; libFM forms the pairwise term as a
+  difference of squares, which rounds differently), in about 1 s for the full grid. The chain now
+  runs in ``fit`` (offline CV times it as fit, not prediction).
 * ``prediction="last"`` (not a hyperparameter): one chain at fit time and predictions from the
   **last Gibbs sample** only (one posterior draw, noisier than the average; clipped to the
   training range like libFM). Cheap, but not what the thesis ran.
@@ -70,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from recdyn.fit.libfm import FactorModel, _import_wpyfm, fit_libfm, fit_predict_libfm
+from recdyn.fit.libfm import FactorModel, PosteriorSamples, fit_libfm, mcmc_posterior
 from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
 
@@ -167,8 +154,8 @@ class BayesMF(Recommender):
         dim: number of latent factors.
         num_iter: Gibbs samples (all of them are averaged, burn-in included, as libFM does).
         init_stdev: standard deviation of the initial factors (the chain's starting point).
-        prediction: ``"average"`` (libFM's posterior averages, computed on demand; default) or
-            ``"last"`` (the last Gibbs sample); not a hyperparameter.
+        prediction: ``"average"`` (libFM's posterior averages; default) or ``"last"`` (the last
+            Gibbs sample); not a hyperparameter.
         seed: libFM's seed.
     """
 
@@ -185,88 +172,33 @@ class BayesMF(Recommender):
         super().__init__(seed=seed, dim=int(dim), num_iter=int(num_iter),
                          init_stdev=float(init_stdev))
         self.prediction = prediction
-        #: Last Gibbs sample of the most recent chain (None before the first chain).
+        #: Every Gibbs sample of the chain of the last fit.
+        self.samples: PosteriorSamples | None = None
+        #: Last Gibbs sample of that chain.
         self.model: FactorModel | None = None
-        #: Chains run since the last fit (diagnostics).
-        self.n_chains = 0
-        self._data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._rows: dict[int, np.ndarray] = {}
-        self._range: tuple[float, float] | None = None
 
     def _fit(self, data: Ratings) -> None:
-        self._data = _training_arrays(data)
-        self._rows = {}
-        self.model = None
-        self.n_chains = 0
-        ratings = self._data[2]
-        self._range = (float(ratings.min()), float(ratings.max()))
-        if self.prediction == "last":
-            self._chain(None, None)
-        else:
-            _import_wpyfm()  # fail at fit time, not at the first prediction
-
-    def _chain(self, users: np.ndarray | None, items: np.ndarray | None) -> np.ndarray:
-        """Run the (deterministic) Gibbs chain; libFM's averaged predictions for the pairs."""
+        users, items, ratings = _training_arrays(data)
         hp = self.hyperparameters
-        u, i, r = self._data
-        model, preds = fit_predict_libfm(
-            u, i, r, self.n_users, self.n_items, method="mcmc", dim=hp["dim"],
-            num_iter=hp["num_iter"], init_stdev=hp["init_stdev"], reg=0.0,
-            seed=_libfm_seed(self.seed), pred_users=users, pred_items=items)
-        self.model = model
-        self.n_chains += 1
-        return preds
-
-    def _ensure_rows(self, users: np.ndarray) -> None:
-        missing = np.array([u for u in np.unique(users).tolist() if u not in self._rows],
-                           dtype=np.int64)
-        if missing.size == 0:
-            return
-        n = self.n_items
-        preds = self._chain(np.repeat(missing, n), np.tile(np.arange(n, dtype=np.int64),
-                                                            missing.size))
-        block = preds.reshape(missing.size, n)
-        for row, u in enumerate(missing.tolist()):
-            self._rows[u] = block[row]
-
-    def expect_users(self, users: np.ndarray) -> None:
-        """Run one chain for every hinted user not cached yet (see the module docstring)."""
-        self._check_fitted()
-        if self.prediction == "average":
-            self._ensure_rows(np.asarray(users, dtype=np.int64))
+        self.samples = mcmc_posterior(users, items, ratings, self.n_users, self.n_items, dim=hp["dim"],
+                                      num_iter=hp["num_iter"], init_stdev=hp["init_stdev"], reg=0.0,
+                                      seed=_libfm_seed(self.seed))
+        self.model = self.samples.last()
 
     def score_users(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
         users = np.asarray(users, dtype=np.int64)
         if self.prediction == "last":
-            return _dense_scores(self.model, users, self._range)
-        self._ensure_rows(users)
-        if users.size == 0:
-            return np.empty((0, self.n_items), dtype=np.float64)
-        return np.stack([self._rows[u] for u in users.tolist()])
+            return _dense_scores(self.model, users, self.samples.clip)
+        return self.samples.mean_scores(users)
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        users = np.asarray(users, dtype=np.int64)
-        items = np.asarray(items, dtype=np.int64)
-        if users.shape != items.shape:
-            raise ValueError(f"users and items differ in shape: {users.shape} vs {items.shape}")
-        if self.prediction == "last":
-            return self.model.predict(users, items, clip=self._range)
-        u, i = users.ravel(), items.ravel()
-        if u.size and (u.min() < 0 or u.max() >= self.n_users or i.min() < 0
-                       or i.max() >= self.n_items):
+        users, items = self._fitted_pairs(users, items)
+        if users.size and (users.min() < 0 or users.max() >= self.n_users
+                           or items.min() < 0 or items.max() >= self.n_items):
             raise IndexError("user or item index out of range")
-        out = np.empty(u.size, dtype=np.float64)
-        cached = np.fromiter((x in self._rows for x in u.tolist()), dtype=bool, count=u.size)
-        if cached.any():
-            hit = np.flatnonzero(cached)
-            uniq, inverse = np.unique(u[hit], return_inverse=True)
-            rows = np.stack([self._rows[x] for x in uniq.tolist()])
-            out[hit] = rows[inverse, i[hit]]
-        if not cached.all():
-            rest = np.flatnonzero(~cached)
-            pairs, inverse = np.unique(u[rest] * self.n_items + i[rest], return_inverse=True)
-            preds = self._chain(pairs // self.n_items, pairs % self.n_items)
-            out[rest] = preds[inverse]
-        return out.reshape(users.shape)
+        if self.prediction == "last":
+            return self.model.predict(users, items, clip=self.samples.clip)
+        return self.samples.mean_predict(users, items)
+
+

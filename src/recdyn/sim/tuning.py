@@ -91,7 +91,7 @@ def selection_table(selections: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def timing_table(timings: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per environment and recommender: mean seconds per fold to fit and to predict the
-    held-out fold at the selected point (Bayes MF's Gibbs chain runs at prediction)."""
+    held-out fold at the selected point (Bayes MF's Gibbs chain runs in its fit)."""
     rows = [{"env": t["env"], "recommender": t["recommender"], "fit_seconds": t["fit_seconds"],
              "predict_seconds": t["predict_seconds"]} for t in timings]
     return pd.DataFrame(rows).sort_values(["env", "recommender"], kind="stable").reset_index(drop=True)
