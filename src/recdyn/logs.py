@@ -44,14 +44,18 @@ def limit_threads(threads: int) -> None:
     Both otherwise start one thread per core of the node; on a shared or loaded machine numpy's
     batched small matrix products then run many times slower (measured about 75x for the chapter 4
     bandit learners). Environment variables come too late once numpy is imported, so the native
-    pools are limited through ``threadpoolctl``.
+    pools are limited through ``threadpoolctl``. torch is not imported here (about 2 s of start-up
+    that most jobs never need): if a job has imported it already its pool is set now, otherwise
+    ``OMP_NUM_THREADS``, which torch reads when it is imported, makes its default the same.
     """
+    import os
+    import sys
+
     import threadpoolctl
 
     threads = max(1, int(threads))
     threadpoolctl.threadpool_limits(limits=threads)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is in the lock file
-        return
-    torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
