@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_snakemake
+from recdyn.timing import is_timing_file
 
 pytestmark = pytest.mark.slurm
 
@@ -286,7 +287,8 @@ def test_slice_outputs_equal_local_run(runs):
     assert _outputs(slurm) == _outputs(local)
     assert any(p.suffix == ".parquet" for p in _outputs(slurm)) and (slurm / TARGET).exists()
     for relative in _outputs(local):
-        _assert_same(slurm / relative, local / relative)
+        if not is_timing_file(relative):  # measured times differ between any two runs
+            _assert_same(slurm / relative, local / relative)
 
 
 def test_failing_job_is_reported_as_failed(cluster, runs):
