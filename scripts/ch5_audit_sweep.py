@@ -4,6 +4,7 @@ recommender seed, their Riemannian test and audit measures (thesis sections 5.3 
 import numpy as np
 import pandas as pd
 
+from recdyn.devices import resolve_device
 from recdyn.exposure.sweep import SweepSpec, demand, run_sweep
 from recdyn.io import atomic_path, write_npz
 from recdyn.logs import limit_threads, setup_logging
@@ -32,7 +33,7 @@ spec = SweepSpec(**cfg["sweep"])
 runs, strategies = run_sweep(
     users, items, spec, nonnegative=wc.model == "nmf", seed=seed,
     labels={"dataset": wc.dataset, "model": wc.model, "d": d, "seed": seed},
-    games=spec.chunks()[int(wc.chunk)], **extra,
+    games=spec.chunks()[int(wc.chunk)], device=resolve_device(snakemake.config["device"]), **extra,
 )
 with atomic_path(snakemake.output.runs) as tmp:
     runs.to_parquet(tmp, index=False)

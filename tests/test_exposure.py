@@ -108,6 +108,116 @@ def test_finder_freezes_converged_runs_and_respects_max_iter():
     assert float((res.s[2] - normalise(theta0[2])).abs().max()) < 1e-2
 
 
+def _plain_reference(c, theta0, tau, alpha, max_iter, tol=1e-8, nonnegative=False):
+    """The thesis' plain float64 iteration, spelled out: theta <- theta + alpha grad_theta u, stop (after the
+    step) once ||theta_t - theta_{t-1}|| < tol sqrt(d)."""
+    theta, out, its = theta0.clone(), [], []
+    for b in range(theta.shape[0]):
+        th = theta[b:b + 1]
+        for it in range(1, max_iter + 1):
+            new = th + alpha * theta_gradient(th, c, tau)
+            if nonnegative:
+                new = new.clamp_min(0.0)
+            change = float((new - th).norm())
+            th = new
+            if change < tol * math.sqrt(c.shape[1]):
+                break
+        out.append(th[0])
+        its.append(it)
+    return torch.stack(out), its
+
+
+def test_finder_plain_float64_mode_is_the_thesis_iteration():
+    c = _game(seed=11, m=30, d=3)
+    theta0 = random_init(2, 4, 3, seed=12)
+    res = find_local_equilibria(c, theta0, tau=0.5, step_size=0.3, max_iter=40, tol=0.0, accelerate=False,
+                                precision="float64")
+    theta, _ = _plain_reference(c, theta0, 0.5, 0.3, 40, tol=0.0)
+    torch.testing.assert_close(res.theta, theta, atol=1e-13, rtol=0)
+    assert res.iterations.tolist() == [40, 40] and not bool(res.converged.any())
+    assert res.float32_iterations.tolist() == [0, 0] and res.anderson_iterations.tolist() == [0, 0]
+
+
+# Tolerance of "the same equilibrium". Both finders stop where the plain step is below thr = tol sqrt(d);
+# near a stable fixed point x* the step is f(x) ~ A (x - x*) with A = dT/dx - I, so each end point lies
+# within about thr / h of x*, h the smallest decay rate |eig(A)| (the plain tail contracts like 1 - h per
+# iteration). On these games h > 1e-3 (contraction <= 0.999 per step), so the two end points are within
+# 2 thr / h ~ 2e-8 * 2 / 1e-3 = 4e-5 of each other; we allow 1e-4 in ||s_new - s_ref|| per producer.
+SAME_EQUILIBRIUM = 1e-4
+
+
+@pytest.mark.parametrize(("tau", "nonnegative"), [(0.1, False), (0.3, True), (1.0, False)])
+def test_accelerated_finder_reaches_the_plain_float64_equilibria(tau, nonnegative):
+    """The default finder (float32 plain phase, scaled steps, Anderson tail) ends at the plain float64
+    iteration's equilibria from the same starts, with the same second-order verdicts, in fewer iterations."""
+    gen = torch.Generator().manual_seed(13)
+    c = torch.randn(120, 4, generator=gen, dtype=D) * 0.6 + 0.3
+    if nonnegative:
+        c = c.abs()
+    theta0 = random_init(4, 5, 4, seed=14, nonnegative=nonnegative)
+    ref = find_local_equilibria(c, theta0, tau, 1.0, max_iter=20_000, nonnegative=nonnegative, accelerate=False,
+                                precision="float64")
+    new = find_local_equilibria(c, theta0, tau, 1.0, max_iter=20_000, nonnegative=nonnegative)
+    assert bool(ref.converged.all()) and bool(new.converged.all())
+    assert float((new.s - ref.s).norm(dim=-1).max()) < SAME_EQUILIBRIUM
+    assert list(riemannian_test(new.s, c, tau).label) == list(riemannian_test(ref.s, c, tau).label)
+    # runs that converge within the finder's window (50 iterations; tau = 0.3 here) never switch phase
+    assert int(new.iterations.sum()) < int(ref.iterations.sum()) or int(ref.iterations.max()) <= 50
+    assert int(new.iterations.sum()) <= int(ref.iterations.sum())
+    if nonnegative:
+        assert bool((new.s >= 0).all())
+
+
+def test_finder_is_deterministic_and_checks_the_stop_rule_on_the_plain_step():
+    c = _game(seed=15, m=80, d=4, shift=0.4)
+    theta0 = random_init(3, 4, 4, seed=16)
+    tol = 1e-8
+    a = find_local_equilibria(c, theta0, 0.4, 1.0, max_iter=5000, tol=tol)
+    b = find_local_equilibria(c, theta0.clone(), 0.4, 1.0, max_iter=5000, tol=tol)
+    assert torch.equal(a.theta, b.theta) and torch.equal(a.iterations, b.iterations)
+    assert bool(a.converged.all())
+    thr = tol * math.sqrt(4)
+    assert bool((a.last_change < thr).all())
+    # the run ended with a plain step below thr, so the next plain step (float64) is below thr too
+    nxt = torch.linalg.vector_norm(theta_gradient(a.theta, c, 0.4).flatten(1), dim=1)
+    assert bool((nxt < thr).all())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_float32_gradients_keep_the_equilibria_and_second_order_verdicts(seed):
+    """float32 gradients vs float64 throughout (all accelerated), small games of several temperatures: the
+    default "mixed" (float32 once a run contracts) ends at the float64 equilibria with the same float64
+    Riemannian-test verdicts; so does "float32" (float32 from the first step) where the transient is not
+    sensitive at float32's 1e-7 (tau >= 0.3 here; at tau = 0.05 a 1e-11 change of theta0 already moves the
+    plain float64 iteration to another equilibrium in one of these games)."""
+    gen = torch.Generator().manual_seed(100 + seed)
+    c = torch.randn(60, 3, generator=gen, dtype=D) + 0.3
+    low_precision_iterations = 0
+    for tau in (0.05, 0.3, 1.0):
+        theta0 = random_init(3, 4, 3, seed=200 + seed)
+        hi = find_local_equilibria(c, theta0, tau, 1.0, max_iter=3000, precision="float64")
+        assert int(hi.float32_iterations.sum()) == 0
+        for precision in ("mixed", "float32") if tau >= 0.3 else ("mixed",):
+            lo = find_local_equilibria(c, theta0, tau, 1.0, max_iter=3000, precision=precision)
+            both = lo.converged & hi.converged
+            assert bool(both.any())
+            assert precision == "mixed" or int(lo.float32_iterations.sum()) > 0
+            low_precision_iterations += int(lo.float32_iterations.sum())
+            assert float((lo.s - hi.s).norm(dim=-1)[both].max()) < SAME_EQUILIBRIUM
+            assert list(riemannian_test(lo.s, c, tau).label) == list(riemannian_test(hi.s, c, tau).label)
+    assert low_precision_iterations > 0
+
+
+def test_finder_device_argument():
+    c = _game(seed=17, m=30, d=3)
+    theta0 = random_init(2, 3, 3, seed=18, device="cpu")
+    a = find_local_equilibria(c, theta0, 0.5, 1.0, max_iter=300)
+    b = find_local_equilibria(c, theta0, 0.5, 1.0, max_iter=300, device=torch.device("cpu"))
+    assert a.theta.device.type == "cpu" and torch.equal(a.theta, b.theta)
+    with pytest.raises(ValueError, match="precision"):
+        find_local_equilibria(c, theta0, 0.5, 1.0, precision="float16")
+
+
 def test_finder_rejects_bad_input():
     c = _game()
     with pytest.raises(ValueError, match="positive orthant"):
@@ -249,3 +359,14 @@ def test_sweep_chunks_cover_games_once():
     assert sum(chunks, []) == spec.games() and len(set(spec.games())) == 6
     spec.games_per_job = 0
     assert spec.chunks() == [spec.games()]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_finder_on_cuda_reaches_the_cpu_equilibria():
+    c = _game(seed=19, m=200, d=4, shift=0.4)
+    theta0 = random_init(3, 4, 4, seed=20)
+    cpu = find_local_equilibria(c, theta0, 0.4, 1.0, max_iter=5000)
+    gpu = find_local_equilibria(c, theta0, 0.4, 1.0, max_iter=5000, device="cuda")
+    assert gpu.s.device.type == "cuda" and bool(gpu.converged.all())
+    assert float((gpu.s.cpu() - cpu.s).norm(dim=-1).max()) < SAME_EQUILIBRIUM
+    assert list(riemannian_test(gpu.s, c.cuda(), 0.4).label) == list(riemannian_test(cpu.s, c, 0.4).label)

@@ -11,7 +11,7 @@ Derivatives with respect to a producer's *own* strategy (the others held fixed),
 - Hessian   ``H_i = E_c[p_i (1 - p_i) (1 - 2 p_i) c c^T] / tau^2``.
 
 All functions take ``s`` of shape ``(..., n, d)`` (any leading batch dims, e.g. runs) and ``c`` of shape
-``(m, d)``; everything is float64 torch. These ambient derivatives ignore the unit-norm constraint; the
+``(m, d)``; everything is float64 torch, on the device of the inputs. These ambient derivatives ignore the unit-norm constraint; the
 Riemannian versions are in :mod:`recdyn.exposure.riemann`.
 """
 
@@ -23,9 +23,12 @@ from torch import Tensor
 DTYPE = torch.float64
 
 
-def as_tensor(x, dtype: torch.dtype = DTYPE) -> Tensor:
-    """A float64 (by default) tensor view of an array-like, without copying tensors of the right dtype."""
-    return x.to(dtype) if isinstance(x, Tensor) else torch.as_tensor(x, dtype=dtype)
+def as_tensor(x, dtype: torch.dtype = DTYPE, device: str | torch.device | None = None) -> Tensor:
+    """A float64 (by default) tensor view of an array-like, without copying tensors of the right dtype (and
+    device: ``None`` keeps a tensor's device, and puts array-likes on the CPU)."""
+    if isinstance(x, Tensor):
+        return x.to(dtype=dtype, device=device)
+    return torch.as_tensor(x, dtype=dtype, device=device)
 
 
 def demand_weights(c: Tensor, weights: Tensor | None = None) -> Tensor:
@@ -33,7 +36,7 @@ def demand_weights(c: Tensor, weights: Tensor | None = None) -> Tensor:
     m = c.shape[0]
     if weights is None:
         return torch.full((m,), 1.0 / m, dtype=c.dtype, device=c.device)
-    weights = as_tensor(weights, c.dtype)
+    weights = as_tensor(weights, c.dtype, c.device)
     if weights.shape != (m,) or bool((weights < 0).any()) or float(weights.sum()) <= 0:
         raise ValueError(f"weights must be non-negative of shape ({m},) with positive sum, got {tuple(weights.shape)}")
     return weights / weights.sum()

@@ -48,18 +48,19 @@ def tangent_basis(s: Tensor) -> Tensor:
     sign = torch.where(s[..., :1] >= 0, 1.0, -1.0).to(s.dtype)
     v = s.clone()
     v[..., :1] = v[..., :1] + sign
-    eye = torch.eye(d, dtype=s.dtype)
+    eye = torch.eye(d, dtype=s.dtype, device=s.device)
     q = eye - 2.0 * v[..., :, None] * v[..., None, :] / (v * v).sum(-1)[..., None, None]
     return q[..., :, 1:]
 
 
 def riemannian_hessians(s: Tensor, c: Tensor, tau: float, weights: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """``(P_i grad_i, R_i)`` for every producer: shapes ``(..., n, d)`` and ``(..., n, d, d)``."""
-    s, c = as_tensor(s), as_tensor(c)
+    s = as_tensor(s)
+    c = as_tensor(c).to(s.device)
     g = gradients(s, c, tau, weights)
     h = hessians(s, c, tau, weights)
     d = s.shape[-1]
-    proj = torch.eye(d, dtype=s.dtype) - s[..., :, None] * s[..., None, :]
+    proj = torch.eye(d, dtype=s.dtype, device=s.device) - s[..., :, None] * s[..., None, :]
     rgrad = torch.matmul(proj, g[..., None])[..., 0]
     radial = (s * g).sum(-1)[..., None, None]
     rhess = proj @ h @ proj - radial * proj
@@ -80,5 +81,5 @@ def riemannian_test(
     d = s.shape[-1]
     rejected = (grad_norm > grad_tol * math.sqrt(d)) | (max_eig > eig_tol)
     confirmed = (~rejected) & (max_eig < -eig_tol)
-    label = np.where(rejected.numpy(), LABELS[2], np.where(confirmed.numpy(), LABELS[0], LABELS[1]))
+    label = np.where(rejected.cpu().numpy(), LABELS[2], np.where(confirmed.cpu().numpy(), LABELS[0], LABELS[1]))
     return RiemannTest(grad_norm=grad_norm, max_eig=max_eig, label=label, eigenvalues=eig)

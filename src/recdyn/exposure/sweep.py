@@ -27,6 +27,7 @@ from recdyn.exposure import audit
 from recdyn.exposure.finder import find_local_equilibria, random_init
 from recdyn.exposure.game import DTYPE, mean_direction
 from recdyn.exposure.riemann import riemannian_test
+from recdyn.progress import Progress
 
 LOG = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def run_sweep(
     users: np.ndarray, items: np.ndarray, spec: SweepSpec, nonnegative: bool, seed: int,
     labels: Mapping[str, object], user_is_male: np.ndarray | None = None,
     item_is_male: np.ndarray | None = None, item_gendered: np.ndarray | None = None,
-    games: Sequence[tuple[int, float]] | None = None,
+    games: Sequence[tuple[int, float]] | None = None, device: str | torch.device = "cpu",
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Find equilibria for every (n, tau) of ``games`` (default: all of ``spec``) and measure them;
     returns the per-run table and the strategies.
@@ -79,32 +80,38 @@ def run_sweep(
     ``user_is_male`` enables the Figure 5.4 measures (MovieLens), ``item_is_male``/``item_gendered`` the
     Figure 5.5 measures (LastFM). ``labels`` are constant columns (dataset, model, d, seed). The baseline
     rows of ``n`` are produced with the game ``(n, spec.taus[0])``, so each appears once across job chunks.
+    ``device`` runs the finder and the Riemannian test there (``"cpu"``, ``"cuda"``, ...); the measures
+    and the returned table are computed on the CPU from the strategies found.
     """
     c = torch.as_tensor(users, dtype=DTYPE)
+    c_dev = c.to(device)
     base = torch.as_tensor(items, dtype=DTYPE)
     cbar = mean_direction(c)
     d = c.shape[1]
     rows, strategies = [], {}
     steps = torch.as_tensor(np.repeat(np.asarray(spec.step_sizes, dtype=float), spec.inits), dtype=DTYPE)
     games = spec.games() if games is None else [(int(n), float(tau)) for n, tau in games]
+    progress = Progress(len(games), "exposure games (n, tau)")
     for n, tau in games:
         theta0 = random_init(spec.inits, n, d, seed=spec.init_seed + 1000 * seed + n, nonnegative=nonnegative)
         theta0 = theta0.repeat(len(spec.step_sizes), 1, 1)
         start = time.perf_counter()
-        res = find_local_equilibria(c, theta0, tau, steps, max_iter=spec.max_iter, tol=spec.tol,
-                                    nonnegative=nonnegative)
-        test = riemannian_test(res.s, c, tau, grad_tol=spec.grad_tol, eig_tol=spec.eig_tol)
+        res = find_local_equilibria(c_dev, theta0, tau, steps, max_iter=spec.max_iter, tol=spec.tol,
+                                    nonnegative=nonnegative, device=device)
+        test = riemannian_test(res.s, c_dev, tau, grad_tol=spec.grad_tol, eig_tol=spec.eig_tol)
+        s = res.s.cpu()
         table = pd.DataFrame({
             "kind": "strategic", "n": n, "tau": float(tau), "step_size": steps.numpy(),
             "init": np.tile(np.arange(spec.inits), len(spec.step_sizes)),
-            "iterations": res.iterations.numpy(), "converged": res.converged.numpy(),
-            "grad_norm": test.grad_norm.numpy(), "max_eig": test.max_eig.numpy(), "label": test.label,
+            "iterations": res.iterations.cpu().numpy(), "converged": res.converged.cpu().numpy(),
+            "grad_norm": test.grad_norm.cpu().numpy(), "max_eig": test.max_eig.cpu().numpy(), "label": test.label,
         })
-        table = table.assign(**_measures(res.s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered))
+        table = table.assign(**_measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered))
         rows.append(table)
-        strategies[f"n{n}_tau{tau:g}"] = res.s.numpy().astype(np.float32)
+        strategies[f"n{n}_tau{tau:g}"] = s.numpy().astype(np.float32)
         LOG.info("n=%d tau=%g: %d runs, %d converged, labels %s, %.1f s", n, tau, len(table),
                  int(res.converged.sum()), table["label"].value_counts().to_dict(), time.perf_counter() - start)
+        progress.step(extra=f"n={n} tau={tau:g}")
         if tau != float(spec.taus[0]):
             continue
         # Baseline 'b': n random fitted items per initialisation index.
