@@ -85,11 +85,19 @@ def _fit_cv_work(config: Config) -> float:
     return fit["points_per_job"] * fit["folds"] * iters * fit["latent_dim"]
 
 
+def _dataset_users(config: Config, dataset: str) -> int:
+    """Users of ``dataset`` after processing: its subsample size where the preset sets one, else the
+    size the preset gives its stand-in (the real files' size in every preset)."""
+    data = config["data"][dataset]
+    return (data.get("subsample") or {}).get("n_users") or data["synthetic"]["n_users"]
+
+
 def _ch5_sweep_work(config: Config) -> float:
     audit = config["ch5_audit"]
     sweep = audit["sweep"]
     games = sweep["games_per_job"] or len(sweep["ns"]) * len(sweep["taus"])
-    users = _mean(n if n is not None else 10_000 for n in audit["demand_users"].values())
+    users = _mean(n if n is not None else _dataset_users(config, dataset)
+                  for dataset, n in audit["demand_users"].items())
     return games * sweep["inits"] * len(sweep["step_sizes"]) * sweep["max_iter"] * users * _mean(sweep["ns"])
 
 
