@@ -26,7 +26,7 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml scripts/install/build_wpyfm.sh
+$(STAMP): requirements.lock pyproject.toml scripts/install/build_wpyfm.sh scripts/install/patch_wpyfm.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "recdyn needs Python >= 3.11"' \
 	  || { echo "set PYTHON=/path/to/python3.11 (found $$($(PYTHON) --version 2>&1))"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

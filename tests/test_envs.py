@@ -210,6 +210,20 @@ def test_true_ratings_matches_pairwise_expected():
                                    rtol=0, atol=1e-12, err_msg=name)
 
 
+@pytest.mark.parametrize("name", ENV_NAMES)
+def test_true_ratings_rows_are_the_rows_of_true_ratings(name):
+    """The online protocol and the Oracle read only the online users' rows; they must be
+    the rows of the dense matrix (repeated and unsorted users included), boredom history too."""
+    env = small_env(name)
+    env.reset(5)
+    run(env, 9)
+    users = np.random.default_rng(0).integers(0, env.n_users, 2 * env.n_users)
+    np.testing.assert_allclose(env.true_ratings_rows(users), env.true_ratings()[users], rtol=0, atol=1e-12)
+    assert env.true_ratings_rows(np.empty(0, dtype=np.int64)).shape == (0, env.n_items)
+    with pytest.raises(ValueError, match="users out of range"):
+        env.true_ratings_rows([env.n_users])
+
+
 # ---- validation ------------------------------------------------------------------------------
 def test_step_rejects_bad_input():
     env = small_env("topics-dynamic")

@@ -180,3 +180,28 @@ def test_invalid_arguments_raise_in_python(planted):
         fit_libfm(d["u"], d["i"], d["r"], N_USERS - 1, N_ITEMS, seed=0, **SGD)
     with pytest.raises(ValueError):
         fit_libfm(d["u"], d["i"], d["r"][:-1], N_USERS, N_ITEMS, seed=0, **SGD)
+
+
+# ------------------------------------------------------------- build patches
+
+
+def test_quiet_sgd_learns_the_same_parameters_as_evaluating_sgd(planted, capfd):
+    """scripts/install/patch_wpyfm.py drops SGD's print-only RMSE passes unless libFM is verbose;
+    forcing them on through ``verbosity`` must give bit-for-bit the same model."""
+    from recdyn.fit.libfm import _design, _import_wpyfm
+
+    PyFM, Data = _import_wpyfm()
+    assert {"samples", "quiet-sgd"} <= set(PyFM.recdyn_patches())
+    d = planted
+    x = _design(d["u"][:5000], d["i"][:5000], N_USERS, N_ITEMS)
+    params = []
+    for verbosity in (0, 1):
+        fm = PyFM("sgd", dim=[1, 1, 3], lr=0.01, reg=[0.0, 0.02, 0.02], init_stdev=0.1, num_iter=20,
+                  seed=5, verbosity=verbosity)
+        fm.train(Data(x, d["r"][:5000], has_xt=False))
+        params.append(fm.parameters())
+    printed = capfd.readouterr().out
+    assert printed.count("#Iter=") == 20  # only the verbose fit evaluated each epoch
+    assert params[0][0] == params[1][0]
+    np.testing.assert_array_equal(params[0][1], params[1][1])
+    np.testing.assert_array_equal(params[0][2], params[1][2])

@@ -180,16 +180,16 @@ class LatentEnv(Environment):
         eps = rng.standard_normal(users.size) * self.noise
         return np.clip(self._mean(users, items) + eps, *self.rating_range)
 
-    def _expected_dense(self) -> np.ndarray:
-        dense = self._h_user_factors @ self._h_item_factors.T
-        dense += self._h_user_bias[:, None]
+    def _expected_rows(self, users: np.ndarray) -> np.ndarray:
+        dense = self._h_user_factors[users] @ self._h_item_factors.T
+        dense += self._h_user_bias[users, None]
         dense += self._h_item_bias[None, :]
         dense += self._h_offset
         if self.boredom_active:
             scale = self.boredom_penalty / self.memory_length
             excess = self._item_excess()
             for slot in range(self.memory_length):  # loop over memory slots, not users
-                col = self._h_hist[:, slot]
+                col = self._h_hist[users, slot]
                 rows = np.flatnonzero(col >= 0)
                 if rows.size:
                     dense[rows] -= scale * (excess[col[rows]] if excess is not None else np.maximum(

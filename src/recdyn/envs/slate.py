@@ -145,9 +145,9 @@ class LatentScoreEnv(Environment):
         eps = rng.standard_normal(users.size) * self.sigma
         return np.clip(self._mean(users, items) + eps, *self.rating_range)
 
-    def _expected_dense(self) -> np.ndarray:
-        dense = self._h_U @ self._h_V.T + self._h_X @ self._h_Y.T
-        dense += self.offset + self._h_user_bias[:, None] + self._h_item_bias[None, :]
+    def _expected_rows(self, users: np.ndarray) -> np.ndarray:
+        dense = self._h_U[users] @ self._h_V.T + self._h_X[users] @ self._h_Y.T
+        dense += self.offset + self._h_user_bias[users, None] + self._h_item_bias[None, :]
         return np.clip(dense, *self.rating_range, out=dense)
 
     def _choose(self, users: np.ndarray, slates: np.ndarray, scores: np.ndarray | None,
@@ -229,8 +229,8 @@ class BetaRankEnv(Environment):
     def _rate(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return self._to_rating(beta_mean_sd(self._means(users, items), self.value_sd, rng))
 
-    def _expected_dense(self) -> np.ndarray:
-        return self._to_rating(np.clip(self._h_P @ self._h_Q.T, 0.0, 1.0))
+    def _expected_rows(self, users: np.ndarray) -> np.ndarray:
+        return self._to_rating(np.clip(self._h_P[users] @ self._h_Q.T, 0.0, 1.0))
 
     def _offline(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         ratings = self._rate(users, items, rng)

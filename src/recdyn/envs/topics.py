@@ -185,14 +185,14 @@ class TopicsEnv(Environment):
         eps = rng.standard_normal(users.size) * self.noise
         return np.clip(self._mean(users, items) + eps, *self.rating_range)
 
-    def _expected_dense(self) -> np.ndarray:
-        pref = self._h_pref
+    def _expected_rows(self, users: np.ndarray) -> np.ndarray:
+        pref = self._h_pref[users]
         if self.boredom_active:
-            hist = self._h_hist
-            rows = np.broadcast_to(np.arange(self.n_users)[:, None], hist.shape)
+            hist = self._h_hist[users]
+            rows = np.broadcast_to(np.arange(users.size)[:, None], hist.shape)
             seen = hist >= 0
             counts = np.bincount(rows[seen] * self.n_topics + hist[seen],
-                                 minlength=self.n_users * self.n_topics).reshape(self.n_users, self.n_topics)
+                                 minlength=users.size * self.n_topics).reshape(users.size, self.n_topics)
             pref = pref - self.boredom_penalty * self._bored(counts)
         dense = np.take(pref, self._h_topic, axis=1)
         return np.clip(dense, *self.rating_range, out=dense)

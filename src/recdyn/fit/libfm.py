@@ -540,7 +540,7 @@ def mcmc_posterior(
     dim: int, num_iter: int, init_stdev: float, reg: float | Sequence[float] = 0.0, seed: int,
 ) -> PosteriorSamples:
     """Run libFM's MCMC chain on the ratings and return every sample (the bindings are built with
-    ``scripts/install/patch_wpyfm_samples.py``). The chain is the one :func:`fit_predict_libfm`
+    ``scripts/install/patch_wpyfm.py``). The chain is the one :func:`fit_predict_libfm`
     runs with the same arguments (libFM never reads the test set while sampling), so
     :meth:`PosteriorSamples.mean_predict` gives its predictions without libFM's per-pair loop."""
     _, _, samples = _run_libfm(users, items, ratings, n_users, n_items, method="mcmc", dim=dim,

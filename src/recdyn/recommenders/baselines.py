@@ -84,18 +84,21 @@ class Oracle(Recommender):
         if (data.n_users, data.n_items) != (self.env.n_users, self.env.n_items):
             raise ValueError("Oracle: data and environment sizes differ")
 
-    def _truth(self) -> np.ndarray:
+    def _truth(self, users: np.ndarray) -> np.ndarray:
         # Read at call time: the environment's state changes as it steps (no caching, so a
-        # reset or step can never leave stale scores behind).
-        return np.asarray(self.env.true_ratings(), dtype=np.float64)
+        # reset or step can never leave stale scores behind). Only the asked-for users' rows.
+        return np.asarray(self.env.true_ratings_rows(users), dtype=np.float64)
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         self._check_fitted()
-        return self._truth()[np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)]
+        users = np.asarray(users, dtype=np.int64)
+        distinct, row = np.unique(users, return_inverse=True)
+        truth = self._truth(distinct)
+        return truth[row.reshape(users.shape), np.asarray(items, dtype=np.int64)]
 
     def score_users(self, users: np.ndarray) -> np.ndarray:
         self._check_fitted()
-        return self._truth()[np.asarray(users, dtype=np.int64)]
+        return self._truth(np.asarray(users, dtype=np.int64))
 
 
 class TopPop(Recommender):

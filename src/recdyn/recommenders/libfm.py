@@ -39,7 +39,7 @@ Bayes MF choices
   for the test set passed to ``train``, at about 0.25 us per test pair and sample (the full
   943 x 1682 grid with 100 samples: about 40 s a fit), and stock wpyfm exposes only the last
   sample. Our build of the bindings hands back every sample (``scripts/install/
-  patch_wpyfm_samples.py``), so ``fit`` runs the chain once on the training data and
+  patch_wpyfm.py``), so ``fit`` runs the chain once on the training data and
   ``score_users``/``predict`` average the samples' clipped predictions with one matrix product
   per sample (:class:`recdyn.fit.libfm.PosteriorSamples`): libFM's numbers to about 1e-8 (the
   chain is the same, libFM's sampler never reads the test set; libFM forms the pairwise term as a

@@ -45,7 +45,8 @@ Choices
 Per-step records (one row per step, ``step`` from 0):
 ``n_ratings`` (dataset size after the step), ``n_online``, ``mean_rating`` (mean observed
 rating of the consumed items), ``mean_expected`` (mean of ``env.true_ratings()`` read
-*before* the step, at the consumed pairs), ``mean_predicted``, ``rmse_observed`` and
+*before* the step, at the consumed pairs; only the online users' rows are computed,
+``env.true_ratings_rows``), ``mean_predicted``, ``rmse_observed`` and
 ``rmse_expected`` (RMSE of the recommender's predictions for the consumed pairs, made before
 the step by the model that chose them, against the observed and the expected ratings; NaN
 for recommenders without rating predictions; Figure 2.5 right is computed from these), ``fit_seconds`` (the
@@ -111,16 +112,17 @@ class _Dataset:
                        self.n_users, self.n_items)
 
 
-def _consumed_predictions(users: np.ndarray, recs: np.ndarray, rec_pred: np.ndarray,
-                          r_users: np.ndarray, r_items: np.ndarray) -> np.ndarray:
-    """The pre-step predictions ``rec_pred`` (aligned with ``recs``) of the consumed pairs."""
+def _consumed_cells(users: np.ndarray, recs: np.ndarray, r_users: np.ndarray,
+                    r_items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each consumed pair sits in the step's recommendations: its row (position of its user
+    among the online ``users``) and its column in ``recs``."""
     row_of = np.full(int(users.max()) + 1, -1, dtype=np.int64)
     row_of[users] = np.arange(users.size)
     rows = row_of[np.minimum(r_users, users.max())]
     match = recs[rows] == r_items[:, None]
     if np.any(r_users > users.max()) or np.any(rows < 0) or not match.any(axis=1).all():
         raise RuntimeError("the environment returned a rating of a pair that was not recommended")
-    return rec_pred[rows, match.argmax(axis=1)]
+    return rows, match.argmax(axis=1)
 
 
 def _fit(recommender: Recommender, data: Ratings, hint_all_users: bool) -> None:
@@ -171,7 +173,8 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
     progress = Progress(steps, f"online trial seed {seed}")
     while dataset.size < total_ratings:
         users = np.asarray(env.online_users(), dtype=np.int64)
-        truth = np.asarray(env.true_ratings(), dtype=np.float64)  # before the step's dynamics
+        # The online users' rows of true_ratings(), read before the step's dynamics.
+        truth = np.asarray(env.true_ratings_rows(users), dtype=np.float64)
         start = time.perf_counter()
         recs = recommender.recommend(users, k=slate, exclude=shown)
         recommend_seconds = time.perf_counter() - start
@@ -190,8 +193,9 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
         if exclude == "recommended":
             shown[users[:, None], recs] = True
         shown[r_users, r_items] = True
-        expected = truth[r_users, r_items]
-        predicted = _consumed_predictions(users, recs, rec_pred, r_users, r_items)
+        at_row, at_col = _consumed_cells(users, recs, r_users, r_items)
+        expected = truth[at_row, r_items]
+        predicted = rec_pred[at_row, at_col]
         dataset.append(r_users, r_items, observed)
         has_ratings = recommender.predicts_ratings
         row: dict[str, Any] = {
