@@ -1,5 +1,6 @@
-"""Rule ch2_online: one environment x one recommender x a chunk of online trials (section 2.6); the
-per-step fit and recommendation times go to the rule's .timing. file."""
+"""Rule ch2_online: one environment x one recommender (several, one after the other, when
+ch2.group_by_env) x a chunk of online trials (section 2.6); the per-step fit and recommendation
+times go to each recommender's .timing. file."""
 
 from recdyn.devices import set_default_device
 from recdyn.io import read_json
@@ -10,8 +11,10 @@ from recdyn.timing import write_with_timings
 setup_logging(snakemake.log[0])
 set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
-table = online_job(snakemake.wildcards.env, snakemake.params.env_params, snakemake.wildcards.recommender,
-                   read_json(snakemake.input.selection)["params"], snakemake.params.seeds, snakemake.params.total_ratings,
-                   snakemake.input.get("model"), retrain_every=snakemake.params.retrain_every)
-write_with_timings(table, snakemake.output.trials, snakemake.output.timing,
-                   keys=["env", "recommender", "trial", "seed", "step"])
+for n, recommender in enumerate(snakemake.params.recommenders):
+    table = online_job(snakemake.wildcards.env, snakemake.params.env_params, recommender,
+                       read_json(snakemake.input.selection[n])["params"], snakemake.params.seeds,
+                       snakemake.params.total_ratings, snakemake.input.get("model"),
+                       retrain_every=snakemake.params.retrain_every[n])
+    write_with_timings(table, snakemake.output.trials[n], snakemake.output.timing[n],
+                       keys=["env", "recommender", "trial", "seed", "step"])

@@ -1,5 +1,7 @@
-"""Rule ch2_select: the selected hyperparameters of one recommender on one environment, and (in a
-separate timing file) the selected point's mean fit and prediction seconds."""
+"""Rule ch2_select: the selected hyperparameters of every recommender on one environment, and (in
+separate timing files) each selected point's mean fit and prediction seconds."""
+
+from pathlib import PurePath
 
 import pandas as pd
 
@@ -9,9 +11,15 @@ from recdyn.sim.tuning import join_timings, select, selected_timing
 from recdyn.timing import write_parquet
 
 setup_logging(snakemake.log[0])
-table = pd.concat([pd.read_parquet(path) for path in snakemake.input.grids], ignore_index=True)
-timings = pd.concat([pd.read_parquet(path) for path in snakemake.input.timings], ignore_index=True)
-recommender, env = snakemake.wildcards.recommender, snakemake.wildcards.env
-write_json(snakemake.output.selection, {**select(recommender, table), "env": env})
-write_json(snakemake.output.timing, {**selected_timing(recommender, join_timings(table, timings)), "env": env})
-write_parquet(table, snakemake.output.table)
+env = snakemake.wildcards.env
+for n, recommender in enumerate(snakemake.params.recommenders):
+    # Tuning chunks live in results/ch2/tuning/<env>/<recommender>/grid<chunk>.parquet.
+    grids = [path for path in snakemake.input.grids if PurePath(path).parent.name == recommender]
+    timings = [path for path in snakemake.input.timings if PurePath(path).parent.name == recommender]
+    if not grids or len(grids) != len(timings):
+        raise ValueError(f"ch2_select {env}: {len(grids)} grid and {len(timings)} timing chunks for {recommender}")
+    table = pd.concat([pd.read_parquet(path) for path in grids], ignore_index=True)
+    timing = pd.concat([pd.read_parquet(path) for path in timings], ignore_index=True)
+    write_json(snakemake.output.selection[n], {**select(recommender, table), "env": env})
+    write_json(snakemake.output.timing[n], {**selected_timing(recommender, join_timings(table, timing)), "env": env})
+    write_parquet(table, snakemake.output.table[n])

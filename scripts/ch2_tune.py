@@ -1,5 +1,6 @@
-"""Rule ch2_tune: 5-fold CV of a chunk of grid points on an environment's offline dataset; the fit and
-prediction times go to the rule's .timing. file."""
+"""Rule ch2_tune: 5-fold CV of chunks of grid points on an environment's offline dataset (one task per
+(recommender, chunk); several when ch2.group_by_env); the fit and prediction times go to each task's
+.timing. file."""
 
 import pandas as pd
 
@@ -14,9 +15,11 @@ setup_logging(snakemake.log[0])
 set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
 limit_threads(snakemake.threads)
 env = build_env(snakemake.wildcards.env, snakemake.params.env_params, snakemake.input.get("model"))
-env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)
-data = offline_ratings(pd.read_parquet(snakemake.input.offline), env)
-table = tune_points(snakemake.wildcards.recommender, snakemake.params.points, data, env=env,
-                    folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
-write_with_timings(table, snakemake.output.grid, snakemake.output.timing,
-                   keys=[c for c in table.columns if c.startswith(PARAM_PREFIX)])
+offline = pd.read_parquet(snakemake.input.offline)
+for task in snakemake.params.tasks:
+    env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)
+    data = offline_ratings(offline, env)
+    table = tune_points(task["recommender"], task["points"], data, env=env,
+                        folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
+    write_with_timings(table, task["grid"], task["timing"],
+                       keys=[c for c in table.columns if c.startswith(PARAM_PREFIX)])

@@ -1,4 +1,4 @@
-"""Rules fig_5_3, 5_4, 5_5, 5_7, 5_8, 5_10, 5_11: chapter 5 audit figures from the sweep's runs table."""
+"""Rules fig_5_3, 5_4, 5_5, 5_7, 5_8, 5_9, 5_10, 5_11: chapter 5 audit figures from the sweep's runs table."""
 
 import pandas as pd
 

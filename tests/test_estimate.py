@@ -46,6 +46,26 @@ def test_online_jobs_scale_per_environment_and_recommender(configs):
     assert chapters.loc[chapters["chapter"] == "ch2", "thesis"].item().startswith("many thousands")
 
 
+def test_grouped_smoke_jobs_scale_to_separate_jobs_and_back(configs):
+    """A smoke run's ch2 jobs run every recommender of an environment (group_by_env); their cost
+    is spread over the recommenders by work, and a grouped target sums its recommenders."""
+    smoke, default = configs["smoke"], configs["default"]
+    assert smoke["ch2"]["group_by_env"] and not default["ch2"]["group_by_env"]
+    envs = list(smoke["ch2"]["envs"])
+    bench = pd.DataFrame({"rule": "ch2_online", "job": [f"online_{env}_all-recommenders_0" for env in envs],
+                          "seconds": 10.0, "cpu_seconds": 10.0, "max_rss_mb": 1.0})
+    up = estimate(bench, smoke, default, {"ch2_online": 77}).set_index("rule")
+    assert 0 < up.loc["ch2_online", "target_cpu_hours"] < float("inf")
+    # same preset both ways: the measured cost comes back exactly
+    same = estimate(bench, smoke, smoke, {"ch2_online": len(envs)}).set_index("rule")
+    assert same.loc["ch2_online", "target_cpu_hours"] == pytest.approx(10.0 * len(envs) / 3600)
+    # separate default jobs estimated for a grouped target: the sum over each group
+    split = pd.DataFrame({"rule": "ch2_online", "job": ["online_topics-static_toppop_0", "online_topics-static_random_0"],
+                          "seconds": [2.0, 4.0], "cpu_seconds": [2.0, 4.0], "max_rss_mb": 1.0})
+    down = estimate(split, default, smoke, {"ch2_online": len(envs)}).set_index("rule")
+    assert down.loc["ch2_online", "target_cpu_hours"] > 0
+
+
 def test_chapters_of_rules():
     assert [chapter_of(r) for r in ("ch2_online", "fit_cv", "fig_5_3", "ch4ts_amazon", "process_lastfm", "figures")] == \
         ["ch2", "ch2", "ch5", "ch4", "data", "all"]

@@ -159,3 +159,19 @@ def test_fixed_arm_width_cache_matches_direct_computation():
         cached.update(obs, r, w)
         direct.update(obs, r, w)
     np.testing.assert_allclose(cached.scores(x), direct.scores(x.copy()), rtol=1e-9)
+
+
+def test_figure_4_2_marks_top_and_bottom_shares():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from recdyn.plots.ch4_twostage import plot_figure_4_2
+
+    shares = np.sort(np.random.default_rng(0).dirichlet(np.ones(100)))[::-1]
+    fig = plot_figure_4_2(pd.DataFrame({"rank": np.arange(1, 101), "share": shares}))
+    labels = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert labels == [f"top 5: {100 * shares[:5].sum():.2f}%", f"bottom 50: {100 * shares[-50:].sum():.2f}%"]
+    assert len(fig.axes[0].patches) == 100
+    plt.close(fig)
+    with pytest.raises(ValueError, match="non-negative"):
+        plot_figure_4_2(pd.DataFrame({"rank": [1, 2], "share": [0.5, -0.1]}))

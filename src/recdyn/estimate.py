@@ -10,7 +10,8 @@ where ``W`` is the rule's total work in a preset, in units :data:`WORK` states p
 preset's sizes (e.g. one online trial costs its number of from-scratch fits; a libFM CV job its
 points x folds x iterations x latent dimension). A rule not listed costs the same per job in both
 presets (``W`` = its job count). Chapter 2's online and tuning jobs are scaled per (environment,
-recommender), since their per-job costs differ by orders of magnitude between recommenders. The
+recommender), since their per-job costs differ by orders of magnitude between recommenders (jobs
+that run every recommender of an environment, ``ch2.group_by_env``, are scaled per environment). The
 estimate is as good as these proportionality rules: a guide for booking a cluster, not a promise.
 """
 
@@ -60,18 +61,40 @@ def _online_steps(env: Config) -> int:
                      / params.get("online_users", 200))
 
 
+#: The recommender part of the benchmark name of a ch2 job that runs every recommender of an
+#: environment (``ch2.group_by_env``; the workflow's CH2_ALL).
+GROUPED = "all-recommenders"
+
+
+def _grouped(config: Config) -> bool:
+    return bool(config["ch2"].get("group_by_env", False))
+
+
+def _group(config: Config, rule: str) -> list[str]:
+    """The recommenders a grouped job of ``rule`` runs."""
+    ch2 = config["ch2"]
+    return list(ch2["online_recommenders"]) if rule == "ch2_online" else list(ch2["recommenders"])
+
+
 def _online_work(config: Config, env: str, recommender: str) -> float:
-    """One ch2 online job: trials per job x from-scratch fits per trial (the fits dominate)."""
+    """One ch2 online job: trials per job x from-scratch fits per trial (the fits dominate); a
+    grouped job, the sum over its recommenders."""
+    if recommender == GROUPED:
+        return sum(_online_work(config, env, rec) for rec in _group(config, "ch2_online"))
     ch2, spec = config["ch2"], config["ch2"]["envs"][env]
     every = retrain_interval(spec.get("retrain_every", ch2["retrain_every"]), recommender)
     return ch2["trials_per_job"] * (1 + _online_steps(spec) / every)
 
 
 def _tune_work(config: Config, env: str, recommender: str) -> float:
-    """One ch2 tuning job: grid points per job x folds x training ratings."""
+    """One ch2 tuning job: grid points per job x folds x training ratings; a grouped job, every
+    point of every recommender's grid."""
     ch2 = config["ch2"]
+    ratings = ch2["tuning"]["folds"] * ch2["envs"][env]["params"].get("initial_ratings", 100_000)
+    if recommender == GROUPED:
+        return sum(len(expand_grid(ch2["recommenders"][rec]["grid"])) or 1 for rec in _group(config, "ch2_tune")) * ratings
     points = min(ch2["tuning"]["points_per_job"], len(expand_grid(ch2["recommenders"][recommender]["grid"])) or 1)
-    return points * ch2["tuning"]["folds"] * ch2["envs"][env]["params"].get("initial_ratings", 100_000)
+    return points * ratings
 
 
 def _mean(values) -> float:
@@ -139,9 +162,26 @@ def _online_jobs(config: Config, rule: str) -> list[tuple[str, str]]:
     ch2 = config["ch2"]
     if rule == "ch2_online":
         chunks = math.ceil(ch2["trials"] / ch2["trials_per_job"])
+        if _grouped(config):
+            return [(env, GROUPED) for env in ch2["envs"] for _ in range(chunks)]
         return [(env, rec) for env in ch2["envs"] for rec in ch2["online_recommenders"] for _ in range(chunks)]
+    if _grouped(config):
+        return [(env, GROUPED) for env in ch2["envs"]]
     return [(env, rec) for env in ch2["envs"] for rec, spec in ch2["recommenders"].items()
             for _ in range(math.ceil(len(expand_grid(spec["grid"])) / ch2["tuning"]["points_per_job"]) or 1)]
+
+
+def _job_cost(per_unit: Mapping[tuple[str, str], float], typical: float, config: Config, rule: str,
+              key: tuple[str, str]) -> float:
+    """CPU seconds of one target job of a per-(environment, recommender) rule. A recommender measured
+    only inside grouped jobs costs its environment's grouped cost per unit of work; a grouped target
+    job measured only as separate jobs, the sum of its recommenders."""
+    env, rec = key
+    work = PER_ENV_RECOMMENDER[rule][1]
+    if rec == GROUPED and key not in per_unit:
+        return sum(_job_cost(per_unit, typical, config, rule, (env, r)) for r in _group(config, rule))
+    unit = per_unit.get(key, per_unit.get((env, GROUPED), typical))
+    return unit * work(config, env, rec)
 
 
 def estimate(benchmarks: pd.DataFrame, measured: Config, target: Config, target_jobs: Mapping[str, int]) -> pd.DataFrame:
@@ -159,7 +199,7 @@ def estimate(benchmarks: pd.DataFrame, measured: Config, target: Config, target_
             measured_cpu_per_job = done.assign(env=keys["env"], rec=keys["rec"]).groupby(["env", "rec"])["cpu"].mean()
             per_unit = {key: value / work(measured, *key) for key, value in measured_cpu_per_job.items()}
             typical = float(pd.Series(per_unit).median())  # for (env, recommender) pairs not measured
-            total = sum(per_unit.get(key, typical) * work(target, *key) for key in _online_jobs(target, rule))
+            total = sum(_job_cost(per_unit, typical, target, rule, key) for key in _online_jobs(target, rule))
             scale = total / (float(done["cpu"].mean()) * jobs) if jobs else float("nan")
         else:
             work = WORK.get(rule)

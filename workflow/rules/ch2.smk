@@ -43,55 +43,94 @@ rule ch2_offline:
         "../../scripts/ch2_offline.py"
 
 
-rule ch2_tune:
-    """5-fold CV of a chunk of one recommender's grid on one environment's offline dataset (2.5, 2.6)."""
-    input:
-        unpack(env_model),
-        offline="results/ch2/offline/{env}/uniform.parquet",
-    output:
-        grid="results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
-        timing="results/ch2/tuning/{env}/{recommender}/grid{chunk}.timing.parquet",
-    params:
-        env_params=lambda wc: CH2["envs"][wc.env]["params"],
-        points=lambda wc: CH2_TUNE_CHUNKS[wc.recommender][int(wc.chunk)],
-        folds=CH2["tuning"]["folds"],
-        k=CH2["tuning"]["k"],
-        seed=CH2["seed"],
-    wildcard_constraints:
-        env="|".join(CH2_ENVS),
-        recommender="|".join(CH2_RECOMMENDERS),
-        chunk=r"\d+",
-    benchmark:
-        "results/benchmarks/ch2_tune/tune_{env}_{recommender}_{chunk}.tsv"
-    log:
-        "logs/ch2/tune_{env}_{recommender}_{chunk}.log",
-    threads: 1
-    resources:
-        runtime=res("ch2_tune")["runtime"],
-        mem_mb=res("ch2_tune")["mem_mb"],
-    conda:
-        ENV
-    script:
-        "../../scripts/ch2_tune.py"
+if not CH2_GROUPED:
+
+    rule ch2_tune:
+        """5-fold CV of a chunk of one recommender's grid on one environment's offline dataset (2.5, 2.6)."""
+        input:
+            unpack(env_model),
+            offline="results/ch2/offline/{env}/uniform.parquet",
+        output:
+            grid="results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
+            timing="results/ch2/tuning/{env}/{recommender}/grid{chunk}.timing.parquet",
+        params:
+            env_params=lambda wc: CH2["envs"][wc.env]["params"],
+            tasks=lambda wc, output: [ch2_tune_task(wc.recommender, int(wc.chunk), output.grid, output.timing)],
+            folds=CH2["tuning"]["folds"],
+            k=CH2["tuning"]["k"],
+            seed=CH2["seed"],
+        wildcard_constraints:
+            env="|".join(CH2_ENVS),
+            recommender="|".join(CH2_RECOMMENDERS),
+            chunk=r"\d+",
+        benchmark:
+            "results/benchmarks/ch2_tune/tune_{env}_{recommender}_{chunk}.tsv"
+        log:
+            "logs/ch2/tune_{env}_{recommender}_{chunk}.log",
+        threads: 1
+        resources:
+            runtime=res("ch2_tune")["runtime"],
+            mem_mb=res("ch2_tune")["mem_mb"],
+        conda:
+            ENV
+        script:
+            "../../scripts/ch2_tune.py"
+
+else:
+
+    rule ch2_tune:
+        """5-fold CV of every recommender's grid on one environment's offline dataset (2.5, 2.6), all in
+        one job (ch2.group_by_env: start-up and data loading paid once per environment)."""
+        input:
+            unpack(env_model),
+            offline="results/ch2/offline/{env}/uniform.parquet",
+        output:
+            grid=CH2_TUNE_OUTPUTS,
+            timing=[path.replace(".parquet", ".timing.parquet") for path in CH2_TUNE_OUTPUTS],
+        params:
+            env_params=lambda wc: CH2["envs"][wc.env]["params"],
+            tasks=lambda wc, output: [
+                ch2_tune_task(rec, chunk, grid, timing)
+                for (rec, chunk), grid, timing in zip(CH2_TUNE_KEYS, output.grid, output.timing)
+            ],
+            folds=CH2["tuning"]["folds"],
+            k=CH2["tuning"]["k"],
+            seed=CH2["seed"],
+        wildcard_constraints:
+            env="|".join(CH2_ENVS),
+        benchmark:
+            f"results/benchmarks/ch2_tune/tune_{{env}}_{CH2_ALL}_0.tsv"
+        log:
+            "logs/ch2/tune_{env}.log",
+        threads: 1
+        resources:
+            runtime=res("ch2_tune")["runtime"],
+            mem_mb=res("ch2_tune")["mem_mb"],
+        conda:
+            ENV
+        script:
+            "../../scripts/ch2_tune.py"
 
 
 rule ch2_select:
-    """The selected hyperparameters of one recommender on one environment (never re-tuned), and the
-    selected point's fit and prediction times (timing file)."""
+    """The selected hyperparameters of every recommender on one environment (never re-tuned), and the
+    selected points' fit and prediction times (timing files); one job per environment, so the
+    start-up is paid once and not once per recommender."""
     input:
-        grids=ch2_tune_chunks,
-        timings=lambda wc: [path.replace(".parquet", ".timing.parquet") for path in ch2_tune_chunks(wc)],
+        grids=ch2_env_tune_chunks,
+        timings=lambda wc: [path.replace(".parquet", ".timing.parquet") for path in ch2_env_tune_chunks(wc)],
     output:
-        selection="results/ch2/tuning/{env}/{recommender}.json",
-        table="results/ch2/tuning/{env}/{recommender}.parquet",
-        timing="results/ch2/tuning/{env}/{recommender}.timing.json",
+        selection=expand("results/ch2/tuning/{{env}}/{recommender}.json", recommender=CH2_RECOMMENDERS),
+        table=expand("results/ch2/tuning/{{env}}/{recommender}.parquet", recommender=CH2_RECOMMENDERS),
+        timing=expand("results/ch2/tuning/{{env}}/{recommender}.timing.json", recommender=CH2_RECOMMENDERS),
+    params:
+        recommenders=CH2_RECOMMENDERS,
     wildcard_constraints:
         env="|".join(CH2_ENVS),
-        recommender="|".join(CH2_RECOMMENDERS),
     benchmark:
-        "results/benchmarks/ch2_select/select_{env}_{recommender}.tsv"
+        "results/benchmarks/ch2_select/select_{env}.tsv"
     log:
-        "logs/ch2/select_{env}_{recommender}.log",
+        "logs/ch2/select_{env}.log",
     threads: 1
     resources:
         runtime=res("default")["runtime"],
@@ -144,37 +183,73 @@ rule tab_ch2_recommenders:
         "../../scripts/tab_ch2_recommenders.py"
 
 
-rule ch2_online:
-    """Online trials (section 2.6) of one recommender in one environment, one chunk of trials."""
-    input:
-        unpack(env_model),
-        selection="results/ch2/tuning/{env}/{recommender}.json",
-    output:
-        trials="results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
-        timing="results/ch2/online/{env}/{recommender}/chunk{chunk}.timing.parquet",
-    params:
-        env_params=lambda wc: CH2["envs"][wc.env]["params"],
-        total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
-        seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
-        retrain_every=lambda wc: retrain_interval(
-            CH2["envs"][wc.env].get("retrain_every", CH2["retrain_every"]), wc.recommender
-        ),
-    wildcard_constraints:
-        env="|".join(CH2_ENVS),
-        recommender="|".join(CH2_RECOMMENDERS),
-        chunk=r"\d+",
-    benchmark:
-        "results/benchmarks/ch2_online/online_{env}_{recommender}_{chunk}.tsv"
-    log:
-        "logs/ch2/online_{env}_{recommender}_{chunk}.log",
-    threads: 1
-    resources:
-        runtime=res("ch2_online")["runtime"],
-        mem_mb=res("ch2_online")["mem_mb"],
-    conda:
-        ENV
-    script:
-        "../../scripts/ch2_online.py"
+if not CH2_GROUPED:
+
+    rule ch2_online:
+        """Online trials (section 2.6) of one recommender in one environment, one chunk of trials."""
+        input:
+            unpack(env_model),
+            selection=["results/ch2/tuning/{env}/{recommender}.json"],
+        output:
+            trials=["results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet"],
+            timing=["results/ch2/online/{env}/{recommender}/chunk{chunk}.timing.parquet"],
+        params:
+            env_params=lambda wc: CH2["envs"][wc.env]["params"],
+            total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
+            seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
+            recommenders=lambda wc: [wc.recommender],
+            retrain_every=lambda wc: [ch2_retrain_every(wc.env, wc.recommender)],
+        wildcard_constraints:
+            env="|".join(CH2_ENVS),
+            recommender="|".join(CH2_RECOMMENDERS),
+            chunk=r"\d+",
+        benchmark:
+            "results/benchmarks/ch2_online/online_{env}_{recommender}_{chunk}.tsv"
+        log:
+            "logs/ch2/online_{env}_{recommender}_{chunk}.log",
+        threads: 1
+        resources:
+            runtime=res("ch2_online")["runtime"],
+            mem_mb=res("ch2_online")["mem_mb"],
+        conda:
+            ENV
+        script:
+            "../../scripts/ch2_online.py"
+
+else:
+
+    rule ch2_online:
+        """Online trials (section 2.6) of every online recommender in one environment, one chunk of
+        trials, one recommender after the other in one job (ch2.group_by_env)."""
+        input:
+            unpack(env_model),
+            selection=expand("results/ch2/tuning/{{env}}/{recommender}.json", recommender=CH2_ONLINE),
+        output:
+            trials=expand("results/ch2/online/{{env}}/{recommender}/chunk{{chunk}}.parquet", recommender=CH2_ONLINE),
+            timing=expand(
+                "results/ch2/online/{{env}}/{recommender}/chunk{{chunk}}.timing.parquet", recommender=CH2_ONLINE
+            ),
+        params:
+            env_params=lambda wc: CH2["envs"][wc.env]["params"],
+            total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
+            seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
+            recommenders=CH2_ONLINE,
+            retrain_every=lambda wc: [ch2_retrain_every(wc.env, rec) for rec in CH2_ONLINE],
+        wildcard_constraints:
+            env="|".join(CH2_ENVS),
+            chunk=r"\d+",
+        benchmark:
+            f"results/benchmarks/ch2_online/online_{{env}}_{CH2_ALL}_{{chunk}}.tsv"
+        log:
+            "logs/ch2/online_{env}_{chunk}.log",
+        threads: 1
+        resources:
+            runtime=res("ch2_online")["runtime"],
+            mem_mb=res("ch2_online")["mem_mb"],
+        conda:
+            ENV
+        script:
+            "../../scripts/ch2_online.py"
 
 
 rule ch2_online_table:

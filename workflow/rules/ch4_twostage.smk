@@ -16,7 +16,7 @@ CH4TS_AMZ_JOBS = expand("{d}/amazon/A{arms}_s{s}.parquet", d=CH4TS_DIR,
 CH4TS_RELATIVE = {"fig_4_6": 2, "fig_4_7": 5, "fig_4_8": 10}
 
 CH4_TWOSTAGE_OUTPUTS = [
-    *[f"{CH4TS_FIG}/{name}.{ext}" for name in ["fig_4_3", "fig_4_4", *CH4TS_RELATIVE] for ext in ("pdf", "png")],
+    *[f"{CH4TS_FIG}/{name}.{ext}" for name in ["fig_4_2", "fig_4_3", "fig_4_4", *CH4TS_RELATIVE] for ext in ("pdf", "png")],
     *[f"{CH4TS_FIG}/table_4_{i}.{ext}" for i in range(1, 5) for ext in ("csv", "md")],
 ]
 CH4_TWOSTAGE_CLAIMS = [f"{CH4TS_DIR}/claims.csv"]
@@ -26,6 +26,7 @@ localrules:
     ch4ts_select,
     ch4ts_aggregate,
     ch4ts_amazon_rewards,
+    fig_4_2,
     fig_4_3,
     fig_4_4,
     fig_4_6,
@@ -192,6 +193,25 @@ rule ch4ts_amazon_rewards:
         ENV
     script:
         "../../scripts/ch4_amazon_rewards.py"
+
+
+rule fig_4_2:
+    """Figure 4.2 (right): the Amazon reward histogram (per-arm shares of the positive rewards)."""
+    input:
+        histogram=f"{CH4TS_DIR}/amazon_reward_histogram.csv",
+        manifests=[manifest("amazoncat")],
+    output:
+        pdf=f"{CH4TS_FIG}/fig_4_2.pdf",
+        png=report(f"{CH4TS_FIG}/fig_4_2.png", caption="../report/fig_4_2.rst", category="Chapter 4"),
+        provenance=f"{CH4TS_FIG}/fig_4_2.provenance.json",
+    benchmark:
+        "results/benchmarks/fig_4_2/fig_4_2.tsv"
+    log:
+        "logs/ch4/twostage/fig_4_2.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/fig_4_2.py"
 
 
 rule fig_4_3:

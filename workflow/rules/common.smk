@@ -83,6 +83,10 @@ if set(CH2_ONLINE) - set(CH2_RECOMMENDERS):
     raise SystemExit(f"recdyn: ch2.online_recommenders {sorted(set(CH2_ONLINE) - set(CH2_RECOMMENDERS))} "
                      f"are not in ch2.recommenders (which defines their grids)")
 CH2_CHUNKS = trial_chunks(CH2["trials"], CH2["trials_per_job"])
+# ch2.group_by_env: one tuning job per environment and one online job per (environment, trial chunk)
+# run every recommender in turn (small presets, where start-up would dominate many tiny jobs).
+CH2_GROUPED = bool(CH2.get("group_by_env", False))
+CH2_ALL = "all-recommenders"  # the recommender part of a grouped job's benchmark name (recdyn.estimate)
 CH2_TUNE_CHUNKS = {
     name: grid_chunks(spec["grid"], CH2["tuning"]["points_per_job"]) for name, spec in CH2["recommenders"].items()
 }
@@ -123,13 +127,33 @@ def ch2_online_chunks(wildcards) -> list[str]:
     )
 
 
-def ch2_tune_chunks(wildcards) -> list[str]:
+def ch2_tune_chunks_of(env: str, recommender: str) -> list[str]:
     return expand(
         "results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
-        env=wildcards.env,
-        recommender=wildcards.recommender,
-        chunk=range(len(CH2_TUNE_CHUNKS[wildcards.recommender])),
+        env=env,
+        recommender=recommender,
+        chunk=range(len(CH2_TUNE_CHUNKS[recommender])),
     )
+
+
+#: (recommender, chunk) of every tuning chunk of one environment, and the matching output paths.
+CH2_TUNE_KEYS = [(rec, chunk) for rec in CH2_RECOMMENDERS for chunk in range(len(CH2_TUNE_CHUNKS[rec]))]
+CH2_TUNE_OUTPUTS = [f"results/ch2/tuning/{{env}}/{rec}/grid{chunk}.parquet" for rec, chunk in CH2_TUNE_KEYS]
+
+
+def ch2_tune_task(recommender: str, chunk: int, grid: str, timing: str) -> dict:
+    """One tuning task of a ch2_tune job: a chunk of a recommender's grid and where it goes."""
+    return {"recommender": recommender, "points": CH2_TUNE_CHUNKS[recommender][chunk], "grid": grid, "timing": timing}
+
+
+def ch2_retrain_every(env: str, recommender: str) -> int:
+    """Steps between retrains of a recommender's online trials in an environment."""
+    return retrain_interval(CH2["envs"][env].get("retrain_every", CH2["retrain_every"]), recommender)
+
+
+def ch2_env_tune_chunks(wildcards) -> list[str]:
+    """Every tuning chunk of every recommender on one environment, recommender by recommender."""
+    return [path for recommender in CH2_RECOMMENDERS for path in ch2_tune_chunks_of(wildcards.env, recommender)]
 
 
 CH3 = config["ch3"]

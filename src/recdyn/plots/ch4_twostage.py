@@ -148,4 +148,28 @@ def plot_relative_by_nominators(synthetic: pd.DataFrame, nominators: int) -> plt
     return fig
 
 
-__all__ = ["last_round", "plot_figure_4_3", "plot_figure_4_4", "plot_relative_by_nominators"]
+def plot_figure_4_2(histogram: pd.DataFrame, *, top: int = 5, bottom: int = 50) -> plt.Figure:
+    """Figure 4.2 (right): share of the positive rewards per arm, arms by decreasing share, with the
+    shares of the ``top`` and the ``bottom`` arms (the thesis: 19.22% and 19.85% for the top 5 and the
+    bottom 50 of 100 AmazonCat categories) marked. ``histogram``: columns ``rank``, ``share``, as
+    :func:`recdyn.twostage.amazon.reward_histogram` returns them."""
+    set_style()
+    data = histogram.sort_values("rank")
+    if data.empty or not np.isfinite(data["share"]).all() or (data["share"] < 0).any():
+        raise ValueError("Figure 4.2: the reward histogram must hold finite, non-negative shares")
+    ranks, shares = data["rank"].to_numpy(), 100 * data["share"].to_numpy()
+    fig, ax = plt.subplots(figsize=(4.6, 2.8), layout="constrained")
+    colors = np.where(ranks <= top, "C3", np.where(ranks > len(ranks) - bottom, "C0", "0.6"))
+    ax.bar(ranks, shares, width=0.85, color=colors)
+    top_share = shares[:top].sum()
+    legend = [plt.Rectangle((0, 0), 1, 1, color="C3", label=f"top {top}: {top_share:.2f}%")]
+    if len(ranks) > bottom:
+        legend.append(plt.Rectangle((0, 0), 1, 1, color="C0", label=f"bottom {bottom}: {shares[-bottom:].sum():.2f}%"))
+    ax.legend(handles=legend, fontsize="small", frameon=False)
+    ax.set_xlabel("arm (category), by share of positive rewards")
+    ax.set_ylabel("share of positive rewards (%)")
+    ax.set_title("Amazon reward histogram", fontsize="medium")
+    return fig
+
+
+__all__ = ["last_round", "plot_figure_4_2", "plot_figure_4_3", "plot_figure_4_4", "plot_relative_by_nominators"]
