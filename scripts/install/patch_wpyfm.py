@@ -34,7 +34,7 @@ from pathlib import Path
 
 SAMPLES = "recdyn-samples-patch"
 QUIET = "recdyn-quiet-sgd-patch"
-PATCHES = ("samples", "quiet-sgd")
+PATCHES = ("samples", "quiet-sgd")  # what PyFM.recdyn_patches() reports
 
 _SGD_REPORT = (
     "    double rmse_train = evaluate(train);\n"
@@ -68,7 +68,8 @@ EDITS: list[tuple[str, str, str]] = [
      '    .def("parameters",\n         &PyFM::parameters)\n'
      '    .def("keep_samples", &PyFM::keep_samples, py::arg("keep") = true)\n'
      '    .def("samples", &PyFM::samples)\n'
-     '    .def_static("recdyn_patches", []() { return std::vector<std::string>{"samples", "quiet-sgd"}; });\n'),
+     '    .def_static("recdyn_patches", []() { return std::vector<std::string>{'
+     + ", ".join(f'"{name}"' for name in PATCHES) + '}; });\n'),
     ("src/libfm/pyfm.cpp", "  this->fml->learn(*train, *test);\n",
      "  samples_.clear();\n"
      '  if (this->method == "mcmc" && keep_samples_) {\n'

@@ -127,15 +127,6 @@ def ch2_online_chunks(wildcards) -> list[str]:
     )
 
 
-def ch2_tune_chunks_of(env: str, recommender: str) -> list[str]:
-    return expand(
-        "results/ch2/tuning/{env}/{recommender}/grid{chunk}.parquet",
-        env=env,
-        recommender=recommender,
-        chunk=range(len(CH2_TUNE_CHUNKS[recommender])),
-    )
-
-
 #: (recommender, chunk) of every tuning chunk of one environment, and the matching output paths.
 CH2_TUNE_KEYS = [(rec, chunk) for rec in CH2_RECOMMENDERS for chunk in range(len(CH2_TUNE_CHUNKS[rec]))]
 CH2_TUNE_OUTPUTS = [f"results/ch2/tuning/{{env}}/{rec}/grid{chunk}.parquet" for rec, chunk in CH2_TUNE_KEYS]
@@ -153,7 +144,7 @@ def ch2_retrain_every(env: str, recommender: str) -> int:
 
 def ch2_env_tune_chunks(wildcards) -> list[str]:
     """Every tuning chunk of every recommender on one environment, recommender by recommender."""
-    return [path for recommender in CH2_RECOMMENDERS for path in ch2_tune_chunks_of(wildcards.env, recommender)]
+    return [path.format(env=wildcards.env) for path in CH2_TUNE_OUTPUTS]
 
 
 CH3 = config["ch3"]
