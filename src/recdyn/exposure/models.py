@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recdyn.optim import make_optimizer
 from recdyn.progress import Progress
 
 LOG = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def fit_model(
         bu = torch.zeros(data.n_users, dtype=torch.float64, requires_grad=True)
         bi = torch.zeros(data.n_items, dtype=torch.float64, requires_grad=True)
         params += [bu, bi]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = make_optimizer(torch.optim.Adam, params, lr=lr)
     n = len(target)
     progress = Progress(epochs, f"{model} fit (epochs)")
     for _ in range(epochs):

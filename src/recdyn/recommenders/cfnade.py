@@ -85,6 +85,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from recdyn.optim import make_optimizer
 from recdyn.recommenders.autorec import (SparsePattern, TorchRecommender, _crow, sddmm, spmm,
                                          uniform_)
 
@@ -287,8 +288,4 @@ def _context_product(rows: np.ndarray, cols: np.ndarray, levels: np.ndarray, sha
 
 def _adam(params: list[torch.Tensor], lr: float, l2: float, device: torch.device) -> torch.optim.Adam:
     """Adam (betas 0.9/0.999, eps 1e-8) with classic L2 gradient ``l2 * w``; fused when available."""
-    try:
-        return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=l2,
-                                fused=True)
-    except (RuntimeError, TypeError, ValueError):  # pragma: no cover - old torch or exotic device
-        return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=l2)
+    return make_optimizer(torch.optim.Adam, params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=l2)
