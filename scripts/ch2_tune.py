@@ -9,7 +9,7 @@ from recdyn.logs import limit_threads, setup_logging
 from recdyn.sim.experiment import build_env
 from recdyn.sim.offline import PARAM_PREFIX
 from recdyn.sim.tuning import offline_ratings, tune_points
-from recdyn.timing import write_with_timings
+from recdyn.timing import task_benchmark, write_with_timings
 
 setup_logging(snakemake.log[0])
 set_default_device(snakemake.config["device"])  # AutoRec and CF-NADE
@@ -17,9 +17,10 @@ limit_threads(snakemake.threads)
 env = build_env(snakemake.wildcards.env, snakemake.params.env_params, snakemake.input.get("model"))
 offline = pd.read_parquet(snakemake.input.offline)
 for task in snakemake.params.tasks:
-    env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)
-    data = offline_ratings(offline, env)
-    table = tune_points(task["recommender"], task["points"], data, env=env,
-                        folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
-    write_with_timings(table, task["grid"], task["timing"],
-                       keys=[c for c in table.columns if c.startswith(PARAM_PREFIX)])
+    with task_benchmark(task["benchmark"]):  # grouped jobs only: this task's share of the job
+        env.reset(snakemake.params.seed)  # the state that generated the offline dataset (the Oracle reads it)
+        data = offline_ratings(offline, env)
+        table = tune_points(task["recommender"], task["points"], data, env=env,
+                            folds=snakemake.params.folds, seed=snakemake.params.seed, k=snakemake.params.k)
+        write_with_timings(table, task["grid"], task["timing"],
+                           keys=[c for c in table.columns if c.startswith(PARAM_PREFIX)])

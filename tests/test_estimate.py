@@ -1,12 +1,14 @@
 """make estimate: measured CPU seconds scaled to another preset by each rule's stated work."""
 
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from recdyn.config import resolve_config
-from recdyn.estimate import chapter_of, dry_run_job_counts, estimate, per_chapter
+from recdyn.estimate import chapter_of, dry_run_job_counts, estimate, per_chapter, split_grouped
+from recdyn.timing import read_benchmarks, task_benchmark
 
 PRESETS = Path(__file__).resolve().parents[1] / "config" / "presets"
 
@@ -50,7 +52,7 @@ def test_grouped_smoke_jobs_scale_to_separate_jobs_and_back(configs):
     """A smoke run's ch2 jobs run every recommender of an environment (group_by_env); their cost
     is spread over the recommenders by work, and a grouped target sums its recommenders."""
     smoke, default = configs["smoke"], configs["default"]
-    assert smoke["ch2"]["group_by_env"] and not default["ch2"]["group_by_env"]
+    assert smoke["ch2"]["group_by_env"] and not configs["paper"]["ch2"]["group_by_env"]
     envs = list(smoke["ch2"]["envs"])
     bench = pd.DataFrame({"rule": "ch2_online", "job": [f"online_{env}_all-recommenders_0" for env in envs],
                           "seconds": 10.0, "cpu_seconds": 10.0, "max_rss_mb": 1.0})
@@ -69,3 +71,26 @@ def test_grouped_smoke_jobs_scale_to_separate_jobs_and_back(configs):
 def test_chapters_of_rules():
     assert [chapter_of(r) for r in ("ch2_online", "fit_cv", "fig_5_3", "ch4ts_amazon", "process_lastfm", "figures")] == \
         ["ch2", "ch2", "ch5", "ch4", "data", "all"]
+
+
+def test_grouped_jobs_split_into_their_measured_tasks(configs, tmp_path):
+    """A grouped job's task benchmark files give each recommender its own measured cost: the job's
+    time outside its tasks is shared evenly, the total is kept, and a costly recommender stays costly."""
+    root = tmp_path / "benchmarks"
+    job = "online_topics-static_all-recommenders_0"
+    (root / "ch2_online").mkdir(parents=True)
+    (root / "ch2_online" / f"{job}.tsv").write_text("s\th:m:s\tmax_rss\tcpu_time\n30.0\t0:00:30\t100\t30.0\n")
+    for rec, spin in (("toppop", 0.0), ("llorma", 0.3)):
+        with task_benchmark(root / "ch2_online" / "tasks" / job / f"online_topics-static_{rec}_0.task.tsv"):
+            end = time.process_time() + spin
+            while time.process_time() < end:
+                pass
+    jobs, tasks = read_benchmarks(root), read_benchmarks(root, tasks=True)
+    assert list(jobs["job"]) == [job]  # task files are not jobs (tab_timing counts each job once)
+    assert set(tasks["job"]) == {"online_topics-static_toppop_0", "online_topics-static_llorma_0"}
+    split = split_grouped(jobs, tasks).set_index("job")
+    assert split["cpu_seconds"].sum() == pytest.approx(30.0)
+    assert split.loc["online_topics-static_llorma_0", "cpu_seconds"] > split.loc["online_topics-static_toppop_0", "cpu_seconds"] + 0.2
+    default = configs["default"]
+    table = estimate(jobs, configs["smoke"], default, {"ch2_online": 77}, tasks=tasks).set_index("rule")
+    assert table.loc["ch2_online", "measured_jobs"] == 1

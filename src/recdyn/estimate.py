@@ -11,7 +11,8 @@ preset's sizes (e.g. one online trial costs its number of from-scratch fits; a l
 points x folds x iterations x latent dimension). A rule not listed costs the same per job in both
 presets (``W`` = its job count). Chapter 2's online and tuning jobs are scaled per (environment,
 recommender), since their per-job costs differ by orders of magnitude between recommenders (jobs
-that run every recommender of an environment, ``ch2.group_by_env``, are scaled per environment). The
+that run every recommender of an environment, ``ch2.group_by_env``, are split into their recommenders'
+task benchmark files where those exist, :func:`split_grouped`, else scaled per environment). The
 estimate is as good as these proportionality rules: a guide for booking a cluster, not a promise.
 """
 
@@ -22,6 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from recdyn.fit.grid import expand_grid
@@ -184,9 +186,32 @@ def _job_cost(per_unit: Mapping[tuple[str, str], float], typical: float, config:
     return unit * work(config, env, rec)
 
 
-def estimate(benchmarks: pd.DataFrame, measured: Config, target: Config, target_jobs: Mapping[str, int]) -> pd.DataFrame:
+def split_grouped(benchmarks: pd.DataFrame, tasks: pd.DataFrame | None) -> pd.DataFrame:
+    """Replace each grouped ch2 job (``ch2.group_by_env``) by its tasks where their benchmark files
+    exist (:func:`recdyn.timing.task_benchmark`): a task's seconds are its own plus an equal share of
+    what the job spent outside its tasks (start-up, data loading), so the job's total is kept and
+    each (environment, recommender) gets its own measured cost."""
+    if tasks is None or tasks.empty:
+        return benchmarks
+    parts, used = [], np.zeros(len(benchmarks), dtype=bool)
+    for n, row in enumerate(benchmarks.itertuples(index=False)):
+        mine = tasks[(tasks["rule"] == row.rule) & (tasks["group"] == row.job)]
+        if row.rule not in PER_ENV_RECOMMENDER or mine.empty:
+            continue
+        used[n] = True
+        rest = {col: (getattr(row, col) - mine[col].sum()) / len(mine) for col in ("seconds", "cpu_seconds")}
+        parts.append(mine.assign(
+            seconds=mine["seconds"] + max(rest["seconds"], 0.0),
+            cpu_seconds=mine["cpu_seconds"] + max(rest["cpu_seconds"], 0.0)))
+    return pd.concat([benchmarks[~used], *parts], ignore_index=True) if parts else benchmarks
+
+
+def estimate(benchmarks: pd.DataFrame, measured: Config, target: Config, target_jobs: Mapping[str, int],
+             tasks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per rule: measured jobs and CPU hours, the target's jobs, its scale factor and estimated CPU
-    hours (``benchmarks`` as :func:`recdyn.timing.read_benchmarks` returns them)."""
+    hours (``benchmarks`` as :func:`recdyn.timing.read_benchmarks` returns them; ``tasks``, its
+    task files of grouped jobs, see :func:`split_grouped`)."""
+    benchmarks = split_grouped(benchmarks, tasks)
     cpu = benchmarks["cpu_seconds"].where(benchmarks["cpu_seconds"] > 0, benchmarks["seconds"])
     benchmarks = benchmarks.assign(cpu=cpu)
     rows = []
@@ -205,7 +230,8 @@ def estimate(benchmarks: pd.DataFrame, measured: Config, target: Config, target_
             work = WORK.get(rule)
             scale = work(target) / work(measured) if work is not None else 1.0
             total = float(done["cpu"].mean()) * jobs * scale if len(done) else float("nan")
-        rows.append({"rule": rule, "chapter": chapter_of(rule), "measured_jobs": int(len(done)),
+        jobs_run = done["group"].fillna(done["job"]).nunique() if "group" in done else len(done)
+        rows.append({"rule": rule, "chapter": chapter_of(rule), "measured_jobs": int(jobs_run),
                      "measured_cpu_hours": measured_cpu / 3600, "target_jobs": int(jobs), "scale": scale,
                      "target_cpu_hours": total / 3600})
     return pd.DataFrame(rows)
@@ -257,7 +283,8 @@ def main(argv: list[str] | None = None) -> None:
                               "figures", "--config", f"preset={args.target}"], capture_output=True, text=True)
     if dry.returncode != 0:
         sys.exit(f"recdyn estimate: the dry run of preset {args.target} failed:\n{dry.stderr[-2000:]}")
-    table = estimate(benchmarks, configs[measured], configs[args.target], dry_run_job_counts(dry.stdout + dry.stderr))
+    table = estimate(benchmarks, configs[measured], configs[args.target], dry_run_job_counts(dry.stdout + dry.stderr),
+                     tasks=read_benchmarks(args.benchmarks, tasks=True))
     pd.set_option("display.width", 200)
     print(f"CPU hours of preset '{args.target}', scaled from the benchmark files of a '{measured}' run "
           f"({len(benchmarks)} jobs, {benchmarks['cpu_seconds'].sum() / 3600:.2f} CPU hours measured):\n")

@@ -13,7 +13,10 @@ memory, CPU seconds of the job); :func:`timing_table` sums them per rule. Timing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import resource
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,19 +86,58 @@ def write_with_timings(table: pd.DataFrame, path: str | Path, timing: str | Path
         write_parquet(timings, timing)
 
 
-def read_benchmarks(root: str | Path = BENCHMARK_DIR) -> pd.DataFrame:
+#: Name ending of the benchmark file of one task of a job that runs several (``ch2.group_by_env``):
+#: ``results/benchmarks/<rule>/tasks/<job>/<task>.task.tsv``, ``<task>`` the name the task's job
+#: would have on its own. :func:`read_benchmarks` leaves them out unless asked for them.
+TASK_SUFFIX = ".task.tsv"
+#: Snakemake's benchmark columns, in its order (what :func:`task_benchmark` writes).
+_BENCHMARK_COLUMNS = ["s", "h:m:s", "max_rss", "max_vms", "max_uss", "max_pss", "io_in", "io_out",
+                      "mean_load", "cpu_time"]
+
+
+def task_benchmark_path(rule: str, job: str, task: str) -> str:
+    """Where the benchmark of task ``task`` of the grouped job ``job`` of ``rule`` goes."""
+    return str(BENCHMARK_DIR / rule / "tasks" / job / f"{task}{TASK_SUFFIX}")
+
+
+@contextlib.contextmanager
+def task_benchmark(path: str | Path | None) -> Iterator[None]:
+    """Measure the block (wall seconds, CPU seconds of this process, peak memory so far) and write it
+    to ``path`` in Snakemake's benchmark format (atomically); nothing when ``path`` is None."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    if path is None:
+        return
+    seconds = time.perf_counter() - wall
+    row = dict.fromkeys(_BENCHMARK_COLUMNS, "NA")
+    row.update({"s": f"{seconds:.4f}", "h:m:s": time.strftime("%H:%M:%S", time.gmtime(seconds)),
+                "max_rss": f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.2f}",
+                "cpu_time": f"{time.process_time() - cpu:.2f}"})
+    with atomic_path(path) as tmp:
+        tmp.write_text("\t".join(row) + "\n" + "\t".join(row.values()) + "\n", encoding="utf-8")
+
+
+def read_benchmarks(root: str | Path = BENCHMARK_DIR, tasks: bool = False) -> pd.DataFrame:
     """Every benchmark file under ``root`` as one row: ``rule`` (the first folder), ``job`` (the
-    rest of the path), ``seconds`` (wall), ``cpu_seconds``, ``max_rss_mb`` (means over repeats)."""
+    rest of the path), ``seconds`` (wall), ``cpu_seconds``, ``max_rss_mb`` (means over repeats).
+    With ``tasks``, the task files of grouped jobs instead (:data:`TASK_SUFFIX`): ``job`` is the
+    task's own name and ``group`` the job that ran it."""
     root = Path(root)
     rows = []
     for path in sorted(root.rglob("*.tsv")):
+        if path.name.endswith(TASK_SUFFIX) != tasks:
+            continue
         bench = pd.read_csv(path, sep="\t")
         relative = path.relative_to(root)
-        rows.append({"rule": relative.parts[0], "job": str(Path(*relative.parts[1:]).with_suffix("")),
-                     "seconds": float(bench["s"].mean()),
-                     "cpu_seconds": float(pd.to_numeric(bench["cpu_time"], errors="coerce").mean()),
-                     "max_rss_mb": float(pd.to_numeric(bench["max_rss"], errors="coerce").mean())})
-    return pd.DataFrame(rows, columns=["rule", "job", "seconds", "cpu_seconds", "max_rss_mb"])
+        row = {"rule": relative.parts[0], "job": str(Path(*relative.parts[1:]).with_suffix("")),
+               "seconds": float(bench["s"].mean()),
+               "cpu_seconds": float(pd.to_numeric(bench["cpu_time"], errors="coerce").mean()),
+               "max_rss_mb": float(pd.to_numeric(bench["max_rss"], errors="coerce").mean())}
+        if tasks:
+            row.update(job=path.name[: -len(TASK_SUFFIX)], group=relative.parts[-2])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["rule", "job", "seconds", "cpu_seconds", "max_rss_mb"]
+                        + (["group"] if tasks else []))
 
 
 def timing_table(benchmarks: pd.DataFrame) -> pd.DataFrame:

@@ -90,7 +90,7 @@ else:
         params:
             env_params=lambda wc: CH2["envs"][wc.env]["params"],
             tasks=lambda wc, output: [
-                ch2_tune_task(rec, chunk, grid, timing)
+                ch2_tune_task(rec, chunk, grid, timing, env=wc.env)
                 for (rec, chunk), grid, timing in zip(CH2_TUNE_KEYS, output.grid, output.timing)
             ],
             folds=CH2["tuning"]["folds"],
@@ -235,6 +235,7 @@ else:
             seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
             recommenders=CH2_ONLINE,
             retrain_every=lambda wc: [ch2_retrain_every(wc.env, rec) for rec in CH2_ONLINE],
+            task_benchmarks=ch2_online_task_benchmarks,
         wildcard_constraints:
             env="|".join(CH2_ENVS),
             chunk=r"\d+",

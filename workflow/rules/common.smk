@@ -9,6 +9,7 @@ from recdyn import run_summary
 from recdyn.io import remove_orphans
 from recdyn.fit.grid import grid_chunks
 from recdyn.sim.experiment import retrain_interval, trial_chunks, trial_seeds
+from recdyn.timing import task_benchmark_path
 
 RUN_STARTED = time.time()
 RAW_DIR = Path(config["data"]["raw_dir"])
@@ -132,9 +133,19 @@ CH2_TUNE_KEYS = [(rec, chunk) for rec in CH2_RECOMMENDERS for chunk in range(len
 CH2_TUNE_OUTPUTS = [f"results/ch2/tuning/{{env}}/{rec}/grid{chunk}.parquet" for rec, chunk in CH2_TUNE_KEYS]
 
 
-def ch2_tune_task(recommender: str, chunk: int, grid: str, timing: str) -> dict:
-    """One tuning task of a ch2_tune job: a chunk of a recommender's grid and where it goes."""
-    return {"recommender": recommender, "points": CH2_TUNE_CHUNKS[recommender][chunk], "grid": grid, "timing": timing}
+def ch2_tune_task(recommender: str, chunk: int, grid: str, timing: str, env: str | None = None) -> dict:
+    """One tuning task of a ch2_tune job: a chunk of a recommender's grid and where it goes; with
+    ``env`` (a grouped job), also where the task's own benchmark goes (recdyn.timing.task_benchmark)."""
+    benchmark = (None if env is None else
+                 task_benchmark_path("ch2_tune", f"tune_{env}_{CH2_ALL}_0", f"tune_{env}_{recommender}_{chunk}"))
+    return {"recommender": recommender, "points": CH2_TUNE_CHUNKS[recommender][chunk], "grid": grid, "timing": timing,
+            "benchmark": benchmark}
+
+
+def ch2_online_task_benchmarks(wildcards) -> list[str]:
+    """Where each recommender's part of a grouped ch2_online job writes its own benchmark."""
+    job = f"online_{wildcards.env}_{CH2_ALL}_{wildcards.chunk}"
+    return [task_benchmark_path("ch2_online", job, f"online_{wildcards.env}_{rec}_{wildcards.chunk}") for rec in CH2_ONLINE]
 
 
 def ch2_retrain_every(env: str, recommender: str) -> int:
