@@ -3,7 +3,7 @@
 import pandas as pd
 
 from recdyn.claims import write_claims
-from recdyn.checks.data import data_claims
+from recdyn.claims.data import data_claims
 from recdyn.io import read_json
 from recdyn.logs import setup_logging
 from recdyn.provenance import load_manifests

@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from recdyn.exposure import audit
-from recdyn.exposure.claims import audit_claims
 from recdyn.exposure.finder import find_local_equilibria, normalise, random_init, theta_gradient
 from recdyn.exposure.game import gradients, hessians, mean_direction, utilities, utilities_and_gradients
 from recdyn.exposure.models import cross_validate, fit_model, rating_data, rmse
@@ -311,25 +310,6 @@ def test_models_fit_and_nmf_nonnegative():
     assert cv.iloc[0]["reg"] == 0.001 and cv["rmse"].is_monotonic_increasing
     with pytest.raises(ValueError, match="unknown rating model"):
         fit_model(data, "svd", 2, reg=0.1, lr=0.1, seed=0, **kwargs)
-
-
-def test_claims_pass_and_fail():
-    rows = []
-    for dataset in ("ml100k", "lastfm"):
-        for model, bias in (("pmf", 0.01), ("nmf", 0.02)):
-            for d in (3, 50):
-                for tau, distinct in ((0.01, 5), (1.0, 1)):
-                    rows.append(dict(dataset=dataset, model=model, d=d, n=10, tau=tau, kind="strategic",
-                                     label="confirmed", distinct=distinct, distinct_frac=distinct / 10,
-                                     dist_cbar=0.0 if tau == 1.0 else 1.0, delta_max_rating=bias * d))
-    runs = pd.DataFrame(rows)
-    claims = {c.claim_id: c for c in audit_claims(runs, 0.05, lambda names: "test")}
-    assert all(c.passed for c in claims.values()), claims
-    runs.loc[runs["model"] == "nmf", "delta_max_rating"] = -1.0
-    runs.loc[runs["tau"] == 1.0, "dist_cbar"] = 0.5
-    claims = {c.claim_id: c for c in audit_claims(runs, 0.05, lambda names: "test")}
-    assert not claims["ch5_nmf_vs_pmf"].passed and not claims["ch5_bias_dim"].passed
-    assert not claims["ch5_collapse_tau1"].passed and claims["ch5_distinct_low_tau"].passed
 
 
 def test_run_sweep_table_and_nan_for_large_neighbourhoods():

@@ -223,7 +223,7 @@ def test_summarize_over_seeds_standard_error():
     assert out.loc["random", "n_seeds"] == 1
 
 
-# ---- claims and figure -------------------------------------------------------------------------
+# ---- figure (the claims: tests/test_claims_ch4.py) -------------------------------------------------------------------------
 def _summary(moe_better: list[bool]) -> pd.DataFrame:
     rows = []
     for i, better in enumerate(moe_better):
@@ -232,18 +232,6 @@ def _summary(moe_better: list[bool]) -> pd.DataFrame:
                          "precision_mean": value, "precision_se": 0.01, "recall_mean": value, "recall_se": 0.01,
                          "n_seeds": 2})
     return pd.DataFrame(rows)
-
-
-def test_moe_claims_pass_only_for_a_majority():
-    from recdyn.moe.claims import moe_claims, paired_wins
-    wins = paired_wins(_summary([True, False, True]), "precision").set_index("s")["moe_wins"]
-    assert wins.to_dict() == {10: True, 20: False, 30: True}
-    passing = moe_claims(_summary([True, False, True]), "amazoncat: synthetic")
-    assert [c.passed for c in passing] == [True, True] and "67% of 3" in passing[0].measured
-    failing = moe_claims(_summary([True, False, False, True]), "amazoncat: synthetic")
-    assert not any(c.passed for c in failing)
-    with pytest.raises(ValueError, match="random"):
-        paired_wins(_summary([True])[lambda t: t["model"] == "moe"], "precision")
 
 
 def test_fig_4_5_panels_and_missing_n():

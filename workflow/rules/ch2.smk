@@ -642,7 +642,8 @@ rule fig_2_8:
 
 
 rule claims_ch2:
-    """Chapter 2 claims: Figure 2.7, the sampling study (2.5), offline versus online (2.6), side checks."""
+    """Chapter 2 claims (recdyn.claims.ch2): the sampling study (2.5), offline versus online (2.6, Figures 2.1,
+    2.5-2.8), side checks; one row per registered chapter 2 claim."""
     input:
         dynamic="results/ch2/affinity/topics-dynamic.parquet",
         static="results/ch2/affinity/topics-static.parquet",
@@ -651,13 +652,18 @@ rule claims_ch2:
         spearman="results/ch2/spearman.parquet",
         autorec="results/ch2/checks/autorec.parquet",
         llorma="results/ch2/checks/llorma.parquet",
+        online_dynamic="results/ch2/online/topics-dynamic.parquet",
+        online_static="results/ch2/online/topics-static.parquet",
+        online_autorec=f"results/ch2/online/{CH2_CHECKS['autorec']['env']}.parquet",
+        manifests=[manifest("ml100k")] if "ml-100k" in CH2_ENVS else [],
     output:
         "results/ch2/claims.csv",
     params:
         threshold=CH2["fig_2_7"]["affinity_threshold"],
         min_topics=CH2["fig_2_7"]["min_topics"],
         thresholds=CH2["claims"],
-        autorec_env=CH2_CHECKS["autorec"]["env"],
+        k=CH2["tuning"]["k"],
+        fig_2_5=CH2["fig_2_5"]["recommenders"],
     benchmark:
         "results/benchmarks/claims_ch2/claims.tsv"
     log:

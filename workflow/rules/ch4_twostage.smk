@@ -371,18 +371,24 @@ rule tab_4_4:
 
 
 rule claims_ch4_twostage:
-    """Chapter 4 two-stage claims: two- vs single-stage, regret growth, Amazon regret split, Proposition 2."""
+    """Chapter 4 claims except the MoE ones (recdyn.claims.ch4): Figure 4.2, section 4.3, Proposition 2, 4.6, 4.8."""
     input:
         synthetic=f"{CH4TS_DIR}/synthetic.parquet",
         amazon=f"{CH4TS_DIR}/amazon.parquet",
         supervised=f"{CH4TS_DIR}/proposition2_supervised.csv",
         bandit=f"{CH4TS_DIR}/proposition2_bandit.csv",
         rewards=f"{CH4TS_DIR}/amazon_reward_stats.json",
+        histogram=f"{CH4TS_DIR}/amazon_reward_histogram.csv",
+        tuning_synthetic=expand(f"{CH4TS_DIR}/tuning/synthetic_{{kind}}.parquet", kind=CH4TS_KINDS),
+        tuning_amazon=expand(f"{CH4TS_DIR}/tuning/amazon_{{kind}}.parquet", kind=CH4TS_KINDS),
+        hyper_synthetic=f"{CH4TS_DIR}/hyper_synthetic.csv",
+        hyper_amazon=f"{CH4TS_DIR}/hyper_amazon.csv",
         manifests=[manifest("amazoncat")],
     output:
         f"{CH4TS_DIR}/claims.csv",
     params:
         cfg=CH4TS,
+        preset=config["preset"],
     benchmark:
         "results/benchmarks/claims_ch4_twostage/claims.tsv"
     log:

@@ -296,7 +296,8 @@ rule fig_5_11:
 
 
 rule claims_ch5_audit:
-    """Claims of section 5.3: collapse at tau = 1, distinctness at low tau, gender bias by d and model."""
+    """Claims of sections 5.3 and 5.7 (recdyn.claims.ch5.audit_claims): convergence, clustering against tau,
+    gender targeting (Figures 5.4, 5.5) and the confirmed-only filter."""
     input:
         runs="results/ch5/audit/runs.parquet",
         manifests=[manifest("ml100k"), manifest("lastfm")],
@@ -304,6 +305,7 @@ rule claims_ch5_audit:
         "results/ch5/audit/claims.csv",
     params:
         cfg=CH5A,
+        preset=config["preset"],
     benchmark:
         "results/benchmarks/claims_ch5_audit/claims_audit.tsv"
     log:

@@ -95,13 +95,15 @@ rule fig_5_6:
 
 
 rule claims_ch5_theory:
-    """Chapter 5 theory claims: Theorem 3, Proposition 3, Theorem 4, Lemma 8 (LP), hitting-set search."""
+    """Chapter 5 theory claims (recdyn.claims.ch5.theory_claims): Theorem 3, Figure 5.2 B-E, Proposition 3,
+    Theorem 4, Lemma 8 (LP), hitting-set search."""
     input:
         hardmax="results/ch5_theory/hardmax.json",
         softmax="results/ch5_theory/softmax.json",
         fig_5_6="results/ch5_theory/fig_5_6.json",
         bc="results/ch5_theory/fig_5_2_bc.json",
         d="results/ch5_theory/fig_5_2_d.json",
+        e="results/ch5_theory/fig_5_2_e.json",
     output:
         "results/ch5_theory/claims.csv",
     benchmark:

@@ -7,5 +7,5 @@ Modules (import them directly; this package file deliberately imports nothing):
 - :mod:`recdyn.exposure.riemann` -- second-order Riemannian test of Definition 3 / section 5.7.
 - :mod:`recdyn.exposure.models` -- PMF / NMF / MF rating models with two-fold 90/10 CV (section 5.3).
 - :mod:`recdyn.exposure.audit` -- clustering and gender measures of Figures 5.3-5.5.
-- :mod:`recdyn.exposure.sweep` -- one job of the section 5.3 sweep; :mod:`recdyn.exposure.claims` -- its claims.
+- :mod:`recdyn.exposure.sweep` -- one job of the section 5.3 sweep (its claims: :mod:`recdyn.claims.ch5`).
 """

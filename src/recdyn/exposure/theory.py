@@ -425,7 +425,6 @@ def is_nonincreasing(values: list[float], rtol: float = 1e-6) -> bool:
     return bool(np.all(np.diff(v) <= rtol * scale))
 
 
-
 COMPUTATIONS = {
     **{f"fig_5_2_{panel}": fn for panel, fn in PANELS.items()},
     "fig_5_6": fig_5_6,
@@ -439,87 +438,3 @@ def compute(what: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
     if what not in COMPUTATIONS:
         raise ValueError(f"unknown ch5_theory computation {what!r}; expected one of {sorted(COMPUTATIONS)}")
     return jsonable(COMPUTATIONS[what](cfg))
-
-
-def theory_claims(hard: Mapping[str, Any], soft: Mapping[str, Any], fig56: Mapping[str, Any],
-                  panels: Mapping[str, Mapping[str, Any]], tol: float = 1e-6) -> list:
-    """Claims of sections 5.2, 5.5 and 5.6 from the results files (see :mod:`recdyn.claims`)."""
-    from recdyn.claims import Claim
-
-    data = "constructed games (no dataset)"
-    lp, t3 = hard["lp"], soft["theorem3"]
-    small_tau = t3["rows"][0]
-    t4 = soft["theorem4"]["rows"]
-    tau_eps = [row["tau_epsilon"] for row in t4]
-    first_pos = next((k for k, v in enumerate(tau_eps) if v > 0), 0)
-    tail = tau_eps[first_pos:]
-    p2 = soft["prop3_two_player"]
-    conv = [dist for dist, ok in zip(p2["max_distance_to_c_bar"], p2["converged"]) if ok]
-    dips = panels["bc"]["endpoint_minus_midpoint"]
-    d_runs = panels["d"]["runs"]
-    spreads = {run["tau"]: run["spread_deg"][run["picked"]] for run in d_runs}
-    t_small, t_large = min(spreads), max(spreads)
-    claims = [
-        Claim("ch5_theorem3_hardmax", "ch5", "5.2, 5.5 (Theorem 3 I)",
-              "No PNE in the n = d = 2 hardmax game with three consumers 120 degrees apart",
-              "min over s2 of the best reply max_s1 u1(s1, s2) > 1/2 (grid)",
-              f"{hard['theorem3_hardmax_min_best_reply']:.4f}", hard["theorem3_hardmax_min_best_reply"] > 0.5 + tol,
-              data),
-        Claim("ch5_theorem3_softmax", "ch5", "5.2, 5.5 (Theorem 3 II)",
-              "No PNE in the softmax game P_c = (2 d_e1 + d_e2)/3 for small tau: c-bar is beaten",
-              f"best defection against c-bar > 1/2 at tau = {small_tau['tau']}",
-              f"{small_tau['best_grid_defection']:.4f} (s1' = (c-bar + eps e1): {small_tau['u_defection']:.4f})",
-              small_tau["best_grid_defection"] > 0.5 + tol, data),
-        Claim("ch5_fig_5_2_quasiconcavity", "ch5", "5.2 (Figure 5.2 B, C)",
-              "Exposure utility is not quasi-concave on the ball",
-              "both slice end points beat the midpoint, u1(0), u1(1) > u1(1/2), for every tau",
-              "; ".join(f"tau={t}: {v:.4f}" for t, v in dips.items()), all(v > tol for v in dips.values()), data),
-        Claim("ch5_fig_5_2_tau_dependence", "ch5", "5.2 (Figure 5.2 D)",
-              "A four-player non-negative game collapses at large tau and spreads out at small tau",
-              f"spread at tau={t_large} < 1 degree < spread at tau={t_small}",
-              f"{spreads[t_large]:.3f} vs {spreads[t_small]:.2f} degrees",
-              spreads[t_large] < 1.0 < spreads[t_small], data),
-        Claim("ch5_prop3_hardmax_median", "ch5", "5.5 (Proposition 3 I)",
-              "n = d = 2 non-negative hardmax games have a PNE (both producers at a median angle)",
-              "best deviation from the median profile <= 1/2 in every random game",
-              f"max {max(hard['prop3_median_max_gain']):.4f} over {len(hard['prop3_median_max_gain'])} games",
-              max(hard["prop3_median_max_gain"]) <= 0.5 + tol, data),
-        Claim("ch5_prop3_hardmax_d3", "ch5", "5.5 (Proposition 3 I)",
-              "No PNE for d = 3 non-negative hardmax with the canonical basis as consumers",
-              "min over s2 of the best reply > 1/2 (grid of the orthant)",
-              f"{hard['prop3_d3_min_best_reply']:.4f} on {hard['prop3_d3_grid_points']} points",
-              hard["prop3_d3_min_best_reply"] > 0.5 + tol, data),
-        Claim("ch5_prop3_two_player", "ch5", "5.5 (Proposition 3 II)",
-              "n = 2 non-negative softmax games: the only possible PNE is s1 = s2 = c-bar",
-              "every converged finder run ends within 1e-3 of c-bar",
-              f"{len(conv)} of {len(p2['converged'])} runs converged, max distance "
-              f"{max(conv) if conv else float('nan'):.2e}", bool(conv) and max(conv) < 1e-3, data),
-        Claim("ch5_prop3_n4", "ch5", "5.5 (Proposition 3 II, Figure 5.6)",
-              "n = 4 non-negative softmax game has a PNE other than c-bar",
-              f"f has a root theta* in (0, pi/4) at tau = {fig56['tau']} and no defection gains",
-              (f"theta* = {fig56['theta_star']:.4f}, best defection gain {fig56['best_defection_gain']:.2e}"
-               if fig56.get("theta_star") is not None else "no root"),
-              fig56.get("theta_star") is not None and 0 < fig56["theta_star"] < np.pi / 4
-              and fig56["best_defection_gain"] <= tol, data),
-        Claim("ch5_theorem4_epsilon", "ch5", "5.2, 5.5 (Theorem 4)",
-              "The epsilon of the c-bar profile shrinks at least like 1/tau as tau grows",
-              "tau * eps_tau non-increasing beyond the first tau with eps > 0, and eps = 0 at the largest tau",
-              "; ".join(f"tau={row['tau']}: {row['epsilon']:.2e}" for row in t4),
-              is_nonincreasing(tail) and t4[-1]["epsilon"] <= tol, data),
-        Claim("ch5_lemma8_lp", "ch5", "5.5, 5.6 (Lemma 8, discretized LP)",
-              "The uniform mixed strategy over three consumers 120 degrees apart is a mixed NE at tau = 0",
-              "LP value 1/2, P_c optimal, LP solution = P_c (l1 < 1e-6), Lemma 9 accepts it and rejects a perturbation",
-              f"value {lp['value']:.6f}, l1 to P_c {lp['distance_to_pc_l1']:.1e}, Lemma 9: "
-              f"{hard['lemma9_uniform']['is_equilibrium']}/{hard['lemma9_lp']['is_equilibrium']}, perturbed "
-              f"best reply {hard['lemma9_perturbed']['best_reply']:.4f}",
-              abs(lp["value"] - 0.5) < tol and abs(lp["pc_min_payoff"] - 0.5) < tol
-              and lp["distance_to_pc_l1"] < 1e-6 and hard["lemma9_uniform"]["is_equilibrium"]
-              and hard["lemma9_lp"]["is_equilibrium"] and not hard["lemma9_perturbed"]["is_equilibrium"], data),
-        Claim("ch5_hitting_set", "ch5", "5.6 (finite support)",
-              "The implicit hitting-set search finds a mixed NE with small support in Lemma 8's game",
-              "found, certified by the Lemma 9 test",
-              f"found={hard['hitting_set']['found']} after {hard['hitting_set']['iterations']} rounds, support "
-              f"{[round(a, 1) for a in hard['hitting_set']['support_angles']]}", bool(hard["hitting_set"]["found"]),
-              data),
-    ]
-    return claims
