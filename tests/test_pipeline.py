@@ -99,7 +99,16 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
     assert {"data.ml100k.size", "data.ml100k_env.beats_global_mean", "ch2.fig_2_7.static_stays",
             "ch2.sampling.rank_stable", "ch2.online.offline_predicts_online"} <= set(claims["claim_id"])
     assert set(claims["chapter"]) >= {"data", "ch2", "ch3", "ch4", "ch5"}
-    assert "claims pass" in (figures / "claims.md").read_text()
+    from recdyn.claims.registry import registry
+
+    assert len(claims) == len(registry()) >= 75 and claims["thesis_lines"].str.startswith("L").all()
+    assert set(claims["verdict"]) <= {"pass", "fail", "untestable"}
+    explained = claims[claims["verdict"] != "pass"]
+    assert explained["reason"].fillna("").str.strip().str.len().gt(0).all()
+    untestable = explained[explained["verdict"] == "untestable"]
+    assert (untestable["reason"].str.contains("synthetic") | untestable["reason"].str.contains("preset")).all()
+    page = (figures / "claims.md").read_text()
+    assert "untestable of" in page and "check the plumbing, not the thesis" in page
     assert "regenerated figures/data/overview_ml100k.*" in result.stderr
     assert "SYNTHETIC STAND-IN" in result.stderr  # start warning and end-of-run summary
 

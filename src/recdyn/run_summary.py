@@ -139,5 +139,10 @@ def print_summary(figures_dir: Path, claims_csv: Path, since: float, *, failed: 
         _say(f"  regenerated {stem}.*  ({sources}){flag}")
     if claims_csv.exists():
         claims = pd.read_csv(claims_csv)
-        passed = int(claims["passed"].astype(bool).sum())
-        _say(f"recdyn: claims: {passed} of {len(claims)} pass (figures/claims.md)")
+        if "verdict" in claims:
+            counts = claims["verdict"].value_counts()
+            _say(f"recdyn: claims: {int(counts.get('pass', 0))} pass, {int(counts.get('fail', 0))} fail, "
+                 f"{int(counts.get('untestable', 0))} untestable of {len(claims)} (figures/claims.md)")
+        else:  # a claims table of an earlier version
+            passed = int(claims["passed"].astype(bool).sum())
+            _say(f"recdyn: claims: {passed} of {len(claims)} pass (figures/claims.md)")
