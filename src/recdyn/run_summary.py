@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from recdyn.claims.core import verdict_counts
 from recdyn.data.registry import get_spec
 from recdyn.data.staging import inspect_staged
 from recdyn.io import read_json
@@ -140,9 +141,9 @@ def print_summary(figures_dir: Path, claims_csv: Path, since: float, *, failed: 
     if claims_csv.exists():
         claims = pd.read_csv(claims_csv)
         if "verdict" in claims:
-            counts = claims["verdict"].value_counts()
-            _say(f"recdyn: claims: {int(counts.get('pass', 0))} pass, {int(counts.get('fail', 0))} fail, "
-                 f"{int(counts.get('untestable', 0))} untestable of {len(claims)} (figures/claims.md)")
+            counts = verdict_counts(claims)
+            _say(f"recdyn: claims: {counts['pass']} pass, {counts['fail']} fail, "
+                 f"{counts['untestable']} untestable of {len(claims)} (figures/claims.md)")
         else:  # a claims table of an earlier version
             passed = int(claims["passed"].astype(bool).sum())
             _say(f"recdyn: claims: {passed} of {len(claims)} pass (figures/claims.md)")

@@ -12,7 +12,7 @@ thesis value are written once, here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -107,8 +107,3 @@ def check_complete(claims: pd.DataFrame, chapters: Iterable[str] | None = None) 
         raise ValueError(f"claims table does not match the registry: missing rows {missing}; "
                          f"rows without a registry entry {unknown}")
 
-
-def registry_table(specs: Mapping[str, ClaimSpec] | None = None) -> pd.DataFrame:
-    """The registry as a table (one row per claim), e.g. for the report."""
-    specs = registry() if specs is None else specs
-    return pd.DataFrame([s.__dict__ for s in specs.values()])
