@@ -15,7 +15,21 @@ from recdyn.ratings import Ratings, kfold_indices
 from recdyn.recommenders import knn as knn_module
 from recdyn.recommenders.baselines import TopPop
 from recdyn.recommenders.ease import EASE, ease_weights
-from recdyn.recommenders.knn import ItemKNN, UserKNN
+from recdyn.recommenders import knn
+from recdyn.recommenders.defaults import RECLAB_DEFAULTS
+
+
+# The hand-computed cases below follow RecLab's semantics (raw cosine, 250 neighbours, no
+# clipping): the thesis' configuration. The library defaults are tested at the end.
+def UserKNN(**params):  # noqa: N802 - stands in for the class
+    return knn.UserKNN(**{**RECLAB_DEFAULTS["user_knn"], **params})
+
+
+def ItemKNN(**params):  # noqa: N802
+    return knn.ItemKNN(**{**RECLAB_DEFAULTS["item_knn"], **params})
+
+
+UserKNN.predicts_ratings = ItemKNN.predicts_ratings = True
 
 
 def ratings(triples, n_users, n_items) -> Ratings:
@@ -224,8 +238,10 @@ def test_validation_and_api():
     with pytest.raises(RuntimeError):
         ItemKNN().score_users(np.array([0]))
     assert UserKNN.predicts_ratings and ItemKNN.predicts_ratings and not EASE.predicts_ratings
+    assert knn.UserKNN().hyperparameters == dict(neighborhood_size=40, shrinkage=0.0, similarity="pearson",
+                                                 min_k=1, neighbor_pool="raters", centering="baseline", clip=True)
     assert UserKNN().hyperparameters == dict(neighborhood_size=250, shrinkage=0.0, similarity="cosine",
-                                             min_k=1, neighbor_pool="raters")
+                                             min_k=1, neighbor_pool="raters", centering="mean", clip=False)
     assert EASE().hyperparameters == dict(lam=5000.0, binarize=False)
     for target in ("recdyn.recommenders.knn:UserKNN", "recdyn.recommenders.knn:ItemKNN",
                    "recdyn.recommenders.ease:EASE"):
@@ -316,3 +332,62 @@ def test_predict_agrees_with_score_users_on_heavy_cells(split):
         uu, ii = np.meshgrid(users, np.arange(train.n_items), indexing="ij")
         np.testing.assert_allclose(model.predict(uu.ravel(), ii.ravel()).reshape(dense.shape), dense,
                                    rtol=1e-12, atol=1e-12)
+
+
+def test_predictions_are_clipped_to_the_training_range_and_rankings_are_not():
+    # u1's neighbour u0 rates item 2 far above its mean: the unclipped prediction exceeds 5.
+    data = ratings([(0, 0, 1), (0, 1, 1), (0, 2, 5), (1, 0, 4), (1, 1, 4), (2, 2, 2)], 3, 3)
+    for cls in (knn.UserKNN, knn.ItemKNN):
+        clipped = cls(neighborhood_size=5, similarity="cosine").fit(data)
+        raw = cls(neighborhood_size=5, similarity="cosine", clip=False).fit(data)
+        users, items = np.repeat(np.arange(3), 3), np.tile(np.arange(3), 3)
+        unclipped = raw.predict(users, items)
+        np.testing.assert_array_equal(clipped.predict(users, items), np.clip(unclipped, 1, 5))
+        np.testing.assert_array_equal(clipped.score_users(np.arange(3)), raw.score_users(np.arange(3)))
+    assert (knn.UserKNN(neighborhood_size=5, similarity="cosine", clip=False).fit(data)
+            .predict(np.array([1]), np.array([2]))[0] > 5)
+
+
+def test_cold_pairs_get_the_global_mean_inside_the_range():
+    data = ratings([(0, 0, 5), (0, 1, 3), (1, 0, 4), (1, 2, 2)], 3, 4)  # user 2 and item 3 unrated
+    for cls in (knn.UserKNN, knn.ItemKNN):
+        model = cls().fit(data)
+        pred = model.predict(np.array([2, 0, 2]), np.array([0, 3, 3]))
+        np.testing.assert_array_equal(pred, [3.5, 3.5, 3.5])
+
+
+def test_baseline_centring_matches_a_naive_knnbaseline():
+    """centering="baseline": b_ui + sum_v s(u, v) (r_vi - b_vi) / sum_v s(u, v) over the k most similar
+    raters, with Surprise's ALS baselines and the Pearson similarity of baseline-centred ratings."""
+    rng = np.random.default_rng(5)
+    n_users, n_items = 12, 9
+    mask = rng.random((n_users, n_items)) < 0.6
+    u, i = np.nonzero(mask)
+    r = rng.integers(1, 6, u.size).astype(float)
+    data = Ratings(u, i, r, n_users, n_items)
+    mu = r.mean()
+    b_u, b_i = np.zeros(n_users), np.zeros(n_items)
+    for _ in range(10):  # Surprise's baseline ALS, item biases first
+        for j in range(n_items):
+            sel = i == j
+            b_i[j] = (r[sel] - mu - b_u[u[sel]]).sum() / (10.0 + sel.sum())
+        for v in range(n_users):
+            sel = u == v
+            b_u[v] = (r[sel] - mu - b_i[i[sel]]).sum() / (15.0 + sel.sum())
+    dev = np.zeros((n_users, n_items))
+    dev[u, i] = r - mu - b_u[u] - b_i[i]
+    sim = dev @ dev.T / np.outer(np.linalg.norm(dev, axis=1), np.linalg.norm(dev, axis=1))
+    np.fill_diagonal(sim, 0)
+    sim = np.maximum(sim, 0)
+    k = 4
+    model = knn.UserKNN(neighborhood_size=k, clip=False).fit(data)
+    assert model.hyperparameters["centering"] == "baseline"
+    got = model.score_users(np.arange(n_users))
+    for v in range(n_users):
+        for j in range(n_items):
+            raters = np.flatnonzero(mask[:, j] & (np.arange(n_users) != v))
+            top = raters[np.argsort(-sim[v, raters], kind="stable")][:k]
+            w = sim[v, top]
+            base = mu + b_u[v] + b_i[j]
+            expected = base + (w @ dev[top, j]) / w.sum() if w.sum() > 0 else base
+            assert got[v, j] == pytest.approx(expected, abs=1e-9)

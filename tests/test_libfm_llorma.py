@@ -21,7 +21,7 @@ N_TRAIN, N_TEST = 15_000, 2_000
 SGD_HP = dict(dim=5, num_iter=100, init_stdev=0.1, reg=0.05, lr=0.01)
 MCMC_HP = dict(dim=5, num_iter=60, init_stdev=0.5)
 LLORMA_HP = dict(n_anchors=8, rank=3, epochs=15, batch_size=500, lr=0.01, reg=1e-3,
-                 pre_rank=5, pre_reg=10.0, pre_iters=100)
+                 pre_rank=5, pre_reg=10.0, pre_iters=100, val_fraction=0.0)  # fixed epochs
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +176,8 @@ def test_llorma_reduces_training_loss_and_beats_toppop(planted, llorma):
 
 def test_llorma_falls_back_to_global_model_without_kernel_weight(planted):
     train, test, _ = planted
-    rec = LLORMA(**{**LLORMA_HP, "kernel": "epanechnikov", "bandwidth": 0.05, "epochs": 2},
-                 seed=1).fit(train)
+    rec = LLORMA(**{**LLORMA_HP, "kernel": "epanechnikov", "bandwidth": 0.05, "epochs": 2,
+                    "cold_fallback": False, "clip": False}, seed=1).fit(train)  # the thesis' rule
     weight = (rec._ku[:, test.users] * rec._ki[:, test.items]).sum(axis=0)
     none = weight == 0
     assert none.any()
@@ -207,8 +207,9 @@ def test_llorma_epanechnikov_needs_tfs_pretraining_regularisation(planted):
     def uncovered(rec: LLORMA) -> int:
         return int(((rec._ku[:, train.users] * rec._ki[:, train.items]).sum(axis=0) == 0).sum())
 
-    rec = LLORMA(kernel="epanechnikov", pre_reg=10.0, epochs=10, seed=0).fit(train)
-    old = LLORMA(kernel="epanechnikov", pre_reg=0.01, epochs=1, seed=0).fit(train)
+    thesis = dict(n_anchors=10, val_fraction=0.0)  # RecLab's anchor count, fixed epochs
+    rec = LLORMA(kernel="epanechnikov", pre_reg=10.0, epochs=10, seed=0, **thesis).fit(train)
+    old = LLORMA(kernel="epanechnikov", pre_reg=0.01, epochs=1, seed=0, **thesis).fit(train)
     assert uncovered(rec) < 0.001 * len(train) and uncovered(old) > 0.02 * len(train)
     toppop = TopPop().fit(train).predict(test.users, test.items)
     assert _rmse(rec.predict(test.users, test.items), test.ratings) < _rmse(toppop, test.ratings)
@@ -241,10 +242,11 @@ def test_fits_are_deterministic(planted, make):
 
 def test_names_and_hyperparameters():
     assert (SGDMF.name, BayesMF.name, LLORMA.name) == ("sgd-mf", "bayes-mf", "llorma")
-    assert SGDMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=1.0, reg=0.07, lr=0.01)
-    assert BayesMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=1.0)
+    assert SGDMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=0.1, reg=0.1, lr=0.002,
+                                           cold_fallback=True)
+    assert BayesMF().hyperparameters == dict(dim=20, num_iter=200, init_stdev=0.1, cold_fallback=True)
     hp = LLORMA().hyperparameters
-    assert (hp["n_anchors"], hp["rank"], hp["kernel"], hp["pre_reg"]) == (10, 20, "rbf", 0.01)
+    assert (hp["n_anchors"], hp["rank"], hp["kernel"], hp["pre_reg"]) == (20, 20, "rbf", 0.01)
     with pytest.raises(ValueError):
         BayesMF(prediction="mean")
     with pytest.raises(ValueError):

@@ -13,10 +13,12 @@ from recdyn.recommenders.cfnade import CFNADE, _ordinal_cost, expected_rating, r
 
 N_USERS, N_ITEMS, RANK = 120, 150, 3
 
-# Small, fast settings (the thesis' sizes are far too slow for unit tests).
-AUTOREC = dict(hidden_units=32, reg=1.0, epochs=40, lr=1e-2, batch_size=32, num_threads=1)
+# Small, fast settings (the thesis' sizes are far too slow for unit tests); a fixed number of
+# epochs, no early stopping (tests/test_early_stopping.py covers it).
+AUTOREC = dict(hidden_units=32, reg=1.0, epochs=40, lr=1e-2, batch_size=32, val_fraction=0.0,
+               num_threads=1)
 CFNADE_HP = dict(hidden_units=32, epochs=25, lr=1e-2, batch_size=16, weight_decay=1e-3,
-                 num_threads=1)
+                 val_fraction=0.0, num_threads=1)
 
 
 def planted(seed: int = 0, density: float = 0.4):

@@ -8,6 +8,7 @@ from recdyn.data import staging
 from recdyn import run_summary
 from recdyn.io import remove_orphans
 from recdyn.fit.grid import grid_chunks
+from recdyn.recommenders.defaults import named_defaults
 from recdyn.sim.experiment import retrain_interval, trial_chunks, trial_seeds
 from recdyn.timing import task_benchmark_path
 
@@ -88,8 +89,10 @@ CH2_CHUNKS = trial_chunks(CH2["trials"], CH2["trials_per_job"])
 # run every recommender in turn (small presets, where start-up would dominate many tiny jobs).
 CH2_GROUPED = bool(CH2.get("group_by_env", False))
 CH2_ALL = "all-recommenders"  # the recommender part of a grouped job's benchmark name (recdyn.estimate)
+# ch2.defaults: the values of every hyperparameter outside the grids (reclab: the thesis' values).
 CH2_TUNE_CHUNKS = {
-    name: grid_chunks(spec["grid"], CH2["tuning"]["points_per_job"]) for name, spec in CH2["recommenders"].items()
+    name: grid_chunks(spec["grid"], CH2["tuning"]["points_per_job"], named_defaults(CH2["defaults"], name))
+    for name, spec in CH2["recommenders"].items()
 }
 ML100K_MODEL = "results/ch2/ml100k_env/env_params.npz"
 
