@@ -65,6 +65,7 @@ from recdyn.data import fetch
 from recdyn.data.loaders import ML100K_SPLITS, load_ml100k, load_ml100k_split
 from recdyn.data.registry import ML100K
 from recdyn.data.synthetic.ml100k import official_splits, write_ml100k
+from recdyn.metrics import rmse
 from recdyn.provenance import git_commit
 from recdyn.ratings import Ratings
 from recdyn.recommenders import make_recommender
@@ -259,7 +260,7 @@ def score(library: str, model: str, split: str, predicted: np.ndarray, true: np.
     predicted = np.asarray(predicted, dtype=np.float64)
     error = predicted - np.asarray(true, dtype=np.float64)
     outside = int(np.sum((predicted < 1) | (predicted > 5) | ~np.isfinite(predicted)))
-    return Result(library, model, split, float(np.sqrt(np.mean(error ** 2))), float(np.mean(np.abs(error))),
+    return Result(library, model, split, rmse(predicted, true), float(np.mean(np.abs(error))),
                   fit_s, predict_s, int(error.size), outside, note)
 
 
