@@ -175,3 +175,17 @@ def test_figure_4_2_marks_top_and_bottom_shares():
     plt.close(fig)
     with pytest.raises(ValueError, match="non-negative"):
         plot_figure_4_2(pd.DataFrame({"rank": [1, 2], "share": [0.5, -0.1]}))
+
+
+def test_rank_one_downdate_matches_numpy_bit_for_bit():
+    """The in-place BLAS rank-one update is the numpy expression it replaces, to the last bit."""
+    from recdyn.twostage.policies import rank_one_downdate
+
+    rng = np.random.default_rng(7)
+    sigma = rng.standard_normal((3, 4, 9, 9))
+    a, b = rng.standard_normal((3, 4, 9)), rng.standard_normal((3, 4, 9))
+    expected = sigma - a[..., :, None] * b[..., None, :]
+    rank_one_downdate(sigma, a, b)
+    assert np.array_equal(sigma, expected)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        rank_one_downdate(np.asfortranarray(sigma[0, 0]), a[0, 0], b[0, 0])
