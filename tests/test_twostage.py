@@ -182,10 +182,24 @@ def test_rank_one_downdate_matches_numpy_bit_for_bit():
     from recdyn.twostage.policies import rank_one_downdate
 
     rng = np.random.default_rng(7)
-    sigma = rng.standard_normal((3, 4, 9, 9))
-    a, b = rng.standard_normal((3, 4, 9)), rng.standard_normal((3, 4, 9))
-    expected = sigma - a[..., :, None] * b[..., None, :]
-    rank_one_downdate(sigma, a, b)
-    assert np.array_equal(sigma, expected)
+    for shape in [(3, 4, 9, 9), (2, 5, 120, 120)]:  # below and above TORCH_MIN_ENTRIES
+        sigma = rng.standard_normal(shape)
+        a, b = rng.standard_normal(shape[:-1]), rng.standard_normal(shape[:-1])
+        expected = sigma - a[..., :, None] * b[..., None, :]
+        rank_one_downdate(sigma, a, b)
+        assert np.array_equal(sigma, expected)
     with pytest.raises(ValueError, match="C-contiguous"):
         rank_one_downdate(np.asfortranarray(sigma[0, 0]), a[0, 0], b[0, 0])
+
+
+def test_nominator_view_index_is_the_two_step_gather():
+    """One flat gather per round gives each nominator's view of fresh contexts, padded pools included."""
+    from recdyn.twostage.systems import _gather_rows, _nominator_view_index, _take_features
+
+    rng = np.random.default_rng(5)
+    batch, n_arms, dim, n_nom, s = 4, 7, 6, 3, 2  # 7 arms over 3 pools: one pool is padded
+    x = rng.standard_normal((batch, n_arms, dim))
+    pools, _ = allocate_pools(rng, batch, n_arms, n_nom)
+    feats = allocate_features(rng, batch, dim, s, n_nom)
+    expected = _take_features(_gather_rows(x, pools), feats)
+    assert np.array_equal(np.take(x, _nominator_view_index(x.shape, pools, feats)), expected)

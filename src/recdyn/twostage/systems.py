@@ -129,6 +129,15 @@ def _gather_rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return x[b, idx]
 
 
+def _nominator_view_index(shape: tuple[int, int, int], pools: np.ndarray, feats: np.ndarray) -> np.ndarray:
+    """Flat indices into ``x`` of ``shape`` ``(B, A, d)`` such that ``x.ravel()[index]`` is
+    ``_take_features(_gather_rows(x, pools), feats)``, i.e. ``x[b, pools[b, k, m], feats[b, k, j]]``
+    ``(B, K, m, s)``: one gather a round instead of two with their index arrays rebuilt each time."""
+    batch, n_arms, dim = shape
+    rows = np.arange(batch)[:, None, None, None] * (n_arms * dim) + pools[..., None] * dim  # (B, K, m, 1)
+    return rows + feats[:, :, None, :]
+
+
 def _take_features(x: np.ndarray, feats: np.ndarray) -> np.ndarray:
     """``x`` ``(B, K, m, d)`` restricted to per-(run, component) features ``(B, K, s)``."""
     return np.take_along_axis(x, feats[:, :, None, :], axis=3)
@@ -192,12 +201,17 @@ def run_system(
     out = {k: np.zeros((checkpoints.size, batch)) for k in ("regret", "nominator", "ranker", "random")}
     cum = {k: np.zeros(batch) for k in out}
     ci = 0
+    view_index = None
     progress = Progress(n_rounds, "bandit rounds")
     for t in range(1, n_rounds + 1):
         progress.step()
         x, f = problem.contexts(rng)
         fmax = f.max(axis=1)
-        xn = xn_fixed if fixed else _take_features(_gather_rows(x, pools), feats)  # (B, N, m, s)
+        if fixed:
+            xn = xn_fixed
+        else:  # x[b, pools[b, k, m], feats[b, k, j]], (B, N, m, s)
+            view_index = view_index if view_index is not None else _nominator_view_index(x.shape, pools, feats)
+            xn = np.take(x, view_index)
         j = noms.act(xn, pmask, rng)  # (B, N)
         cand = np.take_along_axis(pools, j[..., None], axis=2)[..., 0]  # (B, N)
         if two_stage:
