@@ -14,7 +14,7 @@ wc, cfg = snakemake.wildcards, snakemake.params.cfg
 columns = {"ml100k": ("user_id", "item_id"), "lastfm": ("user_id", "artist_id")}[wc.dataset]
 data = rating_data(pd.read_parquet(snakemake.input.ratings), *columns)
 fit = cfg["fit"]
-train = {k: fit[k] for k in ("epochs", "batch_size", "init_std")}
+train = {k: fit[k] for k in ("epochs", "batch_size", "init_std")} | {"precision": fit.get("precision", "float64")}
 cv = cross_validate(data, wc.model, int(wc.d), fit["cv"]["grid"], folds=fit["cv"]["folds"],
                     holdout=fit["cv"]["holdout"], seed=fit["cv"]["seed"], **train)
 best = cv.iloc[0]

@@ -35,6 +35,7 @@ from recdyn.progress import Progress
 
 LOG = logging.getLogger(__name__)
 MODELS = ("pmf", "nmf", "mf")
+PRECISIONS = {"float32": torch.float32, "float64": torch.float64}
 
 
 @dataclass
@@ -87,17 +88,26 @@ class FittedModel:
 
 def fit_model(
     data: RatingData, model: str, dim: int, reg: float, lr: float, epochs: int, batch_size: int,
-    init_std: float, seed: int, train: np.ndarray | None = None,
+    init_std: float, seed: int, train: np.ndarray | None = None, precision: str = "float64",
 ) -> FittedModel:
-    """Fit one rating model (see module docstring) on ``data`` (restricted to the ``train`` mask if given)."""
+    """Fit one rating model (see module docstring) on ``data`` (restricted to the ``train`` mask if given).
+
+    ``precision`` is the dtype of the embeddings, gradients and Adam state during the fit. Every step of
+    dense Adam reads and writes all ``(m + k) d`` parameters and their moments (most rows have a zero
+    gradient in a batch of 1,000 ratings), so the fit is memory-bound and ``float32`` roughly halves it.
+    The initial values are drawn in float64 either way (same draws), and the result is float64.
+    """
     if model not in MODELS:
         raise ValueError(f"unknown rating model {model!r}; expected one of {MODELS}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+    dtype = PRECISIONS[precision]
     idx = np.arange(len(data.ratings)) if train is None else np.flatnonzero(train)
     users = torch.as_tensor(data.users[idx])
     items = torch.as_tensor(data.items[idx])
     ratings = torch.as_tensor(data.ratings[idx], dtype=torch.float64)
     offset = 0.0 if model == "nmf" else float(ratings.mean())
-    target = ratings - offset
+    target = (ratings - offset).to(dtype)
     gen = torch.Generator().manual_seed(int(seed))
     p = init_std * torch.randn(data.n_users, dim, generator=gen, dtype=torch.float64)
     q = init_std * torch.randn(data.n_items, dim, generator=gen, dtype=torch.float64)
@@ -105,11 +115,12 @@ def fit_model(
         # start at the scale where <p, q> matches the mean rating, so the positive fit is reachable
         level = math.sqrt(max(float(ratings.mean()), 1e-6) / dim)
         p, q = p.abs() + level, q.abs() + level
+    p, q = p.to(dtype), q.to(dtype)
     params = [p.requires_grad_(), q.requires_grad_()]
     bu = bi = None
     if model == "mf":
-        bu = torch.zeros(data.n_users, dtype=torch.float64, requires_grad=True)
-        bi = torch.zeros(data.n_items, dtype=torch.float64, requires_grad=True)
+        bu = torch.zeros(data.n_users, dtype=dtype, requires_grad=True)
+        bi = torch.zeros(data.n_items, dtype=dtype, requires_grad=True)
         params += [bu, bi]
     opt = make_optimizer(torch.optim.Adam, params, lr=lr)
     n = len(target)
@@ -134,11 +145,11 @@ def fit_model(
                 with torch.no_grad():
                     p.clamp_(min=0.0)
                     q.clamp_(min=0.0)
-    return FittedModel(
-        model=model, users=p.detach().numpy().copy(), items=q.detach().numpy().copy(),
-        user_bias=None if bu is None else bu.detach().numpy().copy(),
-        item_bias=None if bi is None else bi.detach().numpy().copy(), offset=offset,
-    )
+    def as_float64(x: torch.Tensor | None) -> np.ndarray | None:
+        return None if x is None else x.detach().numpy().astype(np.float64)  # a copy for either dtype
+
+    return FittedModel(model=model, users=as_float64(p), items=as_float64(q), user_bias=as_float64(bu),
+                       item_bias=as_float64(bi), offset=offset)
 
 
 def rmse(fitted: FittedModel, data: RatingData, mask: np.ndarray) -> float:
