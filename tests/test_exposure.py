@@ -362,6 +362,25 @@ def test_sweep_chunks_cover_games_once():
     assert spec.chunks() == [spec.games()]
 
 
+def test_sweep_table_does_not_depend_on_the_chunking():
+    """Games run one by one with their own seeds: the chunks of a job split, concatenated, are the
+    one-job table, row for row (so ``games_per_job`` is a cost knob only)."""
+    from recdyn.exposure.sweep import SweepSpec, run_sweep
+
+    rng = np.random.default_rng(4)
+    spec = SweepSpec(ns=[2, 3], taus=[0.2, 1.0], step_sizes=[1.0], inits=2, init_seed=1, max_iter=200, tol=1e-8,
+                     grad_tol=1e-5, eig_tol=0.0, cluster_eps=1e-4, neighbourhoods=[1, 5], games_per_job=3)
+    users, items = rng.random((20, 3)), rng.random((10, 3))
+    kwargs = dict(nonnegative=True, seed=1, labels={"dataset": "lastfm"}, item_is_male=rng.random(10) < 0.5,
+                  item_gendered=np.ones(10, bool))
+    parts = [run_sweep(users, items, spec, games=chunk, **kwargs) for chunk in spec.chunks()]
+    whole, strategies = run_sweep(users, items, spec, **kwargs)
+    assert len(parts) == 2
+    pd.testing.assert_frame_equal(pd.concat([p[0] for p in parts], ignore_index=True), whole)
+    merged = {k: v for _, s in parts for k, v in s.items()}
+    assert merged.keys() == strategies.keys() and all(np.array_equal(merged[k], strategies[k]) for k in merged)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_finder_on_cuda_reaches_the_cpu_equilibria():
     c = _game(seed=19, m=200, d=4, shift=0.4)
