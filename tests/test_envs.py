@@ -211,6 +211,25 @@ def test_true_ratings_matches_pairwise_expected():
 
 
 @pytest.mark.parametrize("name", ENV_NAMES)
+def test_true_ratings_at_are_cells_of_true_ratings(name):
+    """The online protocol and the Oracle's predictions read only the recommended cells; they must
+    be the dense matrix's cells (any shape, repeated pairs, boredom history included)."""
+    env = small_env(name)
+    env.reset(6)
+    run(env, 9)
+    rng = np.random.default_rng(1)
+    users, items = rng.integers(0, env.n_users, (7, 3)), rng.integers(0, env.n_items, (7, 3))
+    at = env.true_ratings_at(users, items)
+    assert at.shape == (7, 3)
+    np.testing.assert_allclose(at, env.true_ratings()[users, items], rtol=0, atol=1e-12)
+    assert env.true_ratings_at(np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=np.int64)).shape == (0, 2)
+    with pytest.raises(ValueError, match="items out of range"):
+        env.true_ratings_at([0], [env.n_items])
+    with pytest.raises(ValueError, match="differ in shape"):
+        env.true_ratings_at([0, 1], [0])
+
+
+@pytest.mark.parametrize("name", ENV_NAMES)
 def test_true_ratings_rows_are_the_rows_of_true_ratings(name):
     """The online protocol and the Oracle read only the online users' rows; they must be
     the rows of the dense matrix (repeated and unsorted users included), boredom history too."""

@@ -223,6 +223,25 @@ class Environment(ABC):
             raise ValueError(f"{self.name}: users out of range [0, {self.n_users})")
         return self._expected_rows(users)
 
+    def true_ratings_at(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``true_ratings()[users, items]`` for pairs (same shape as ``users``), computed for those
+        pairs only: the same numbers up to the last bit (the pairwise and the dense formulas add
+        the same terms in another order). The online protocol reads the expected ratings of the
+        recommended items this way, not by computing whole rows of 1,682 items per online user."""
+        if not self._has_state:
+            raise RuntimeError("call reset(seed) first")
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
+        if users.shape != items.shape:
+            raise ValueError(f"{self.name}: users {users.shape} and items {items.shape} differ in shape")
+        if users.size and (users.min() < 0 or users.max() >= self.n_users):
+            raise ValueError(f"{self.name}: users out of range [0, {self.n_users})")
+        if items.size and (items.min() < 0 or items.max() >= self.n_items):
+            raise ValueError(f"{self.name}: items out of range [0, {self.n_items})")
+        if not users.size:
+            return np.zeros(users.shape)
+        return np.asarray(self._expected(users.ravel(), items.ravel()), dtype=np.float64).reshape(users.shape)
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume: hidden state, timestep, online users, random streams."""
         if self._online is None:

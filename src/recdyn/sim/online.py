@@ -45,8 +45,8 @@ Choices
 Per-step records (one row per step, ``step`` from 0):
 ``n_ratings`` (dataset size after the step), ``n_online``, ``mean_rating`` (mean observed
 rating of the consumed items), ``mean_expected`` (mean of ``env.true_ratings()`` read
-*before* the step, at the consumed pairs; only the online users' rows are computed,
-``env.true_ratings_rows``), ``mean_predicted``, ``rmse_observed`` and
+*before* the step, at the consumed pairs; only the recommended pairs are computed,
+``env.true_ratings_at``), ``mean_predicted``, ``rmse_observed`` and
 ``rmse_expected`` (RMSE of the recommender's predictions for the consumed pairs, made before
 the step by the model that chose them, against the observed and the expected ratings; NaN
 for recommenders without rating predictions; Figure 2.5 right is computed from these), ``fit_seconds`` (the
@@ -173,11 +173,12 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
     progress = Progress(steps, f"online trial seed {seed}")
     while dataset.size < total_ratings:
         users = np.asarray(env.online_users(), dtype=np.int64)
-        # The online users' rows of true_ratings(), read before the step's dynamics.
-        truth = np.asarray(env.true_ratings_rows(users), dtype=np.float64)
         start = time.perf_counter()
         recs = recommender.recommend(users, k=slate, exclude=shown)
         recommend_seconds = time.perf_counter() - start
+        # true_ratings() at the recommended cells, read before the step's dynamics (the consumed
+        # item is one of them).
+        truth = env.true_ratings_at(np.repeat(users, slate).reshape(recs.shape), recs)
         # Predictions of every recommended cell, made before the step (an Oracle reads the
         # environment's state at call time, and dynamics change it during the step).
         rec_pred = recommender.predict(np.repeat(users, slate), recs.ravel()).reshape(recs.shape)
@@ -194,7 +195,7 @@ def run_online(env: Environment, make_recommender: Callable[[], Recommender], *,
             shown[users[:, None], recs] = True
         shown[r_users, r_items] = True
         at_row, at_col = _consumed_cells(users, recs, r_users, r_items)
-        expected = truth[at_row, r_items]
+        expected = truth[at_row, at_col]
         predicted = rec_pred[at_row, at_col]
         dataset.append(r_users, r_items, observed)
         has_ratings = recommender.predicts_ratings
