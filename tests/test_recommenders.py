@@ -139,6 +139,22 @@ def test_random_is_uniform_on_rating_range_and_seeded():
     assert np.array_equal(a.fit(data).score_users(np.arange(50)), dense)
 
 
+def test_random_score_table_is_the_hash_and_follows_the_shape(monkeypatch):
+    """The kept score table gives the scores hashed cell by cell, before and after a refit to
+    another shape; above RANDOM_TABLE_CELLS the rows are hashed on demand (same numbers)."""
+    import recdyn.recommenders.baselines as baselines
+
+    rec = Random(seed=4).fit(ratings([0], [0], [3.0], 30, 40))
+    users = np.array([29, 0, 7, 7])
+    kept = rec.score_users(users)
+    hashed = rec.predict(np.repeat(users, 40), np.tile(np.arange(40), users.size)).reshape(users.size, 40)
+    assert np.array_equal(kept, hashed)
+    rec.fit(ratings([0], [0], [3.0], 31, 45))
+    assert rec.score_users(np.array([30])).shape == (1, 45)
+    monkeypatch.setattr(baselines, "RANDOM_TABLE_CELLS", 0)
+    assert np.array_equal(Random(seed=4).fit(ratings([0], [0], [3.0], 30, 40)).score_users(users), kept)
+
+
 def test_oracle_picks_argmax_of_true_ratings():
     rng = np.random.default_rng(3)
     truth = rng.uniform(1, 5, (6, 9))

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from recdyn.envs.base import Environment
 
 RATING_RANGE = (1.0, 5.0)
+RANDOM_TABLE_CELLS = 1 << 22  # Random keeps its whole score table up to this many cells (32 MiB)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -67,6 +68,14 @@ class Random(Recommender):
         self._check_fitted()
         users = np.asarray(users, dtype=np.int64)
         n = self.n_items
+        if self.n_users * n <= RANDOM_TABLE_CELLS:
+            # A cell's score depends on the seed and the cell only, so the whole table is hashed
+            # once and kept across refits of the same shape (the online protocol refits Random
+            # every step and scored every online user's row anew each time).
+            if getattr(self, "_table", None) is None or self._table.shape != (self.n_users, n):
+                everyone = np.arange(self.n_users, dtype=np.int64)
+                self._table = self.predict(np.repeat(everyone, n), np.tile(np.arange(n), everyone.size)).reshape(-1, n)
+            return self._table[users]
         return self.predict(np.repeat(users, n), np.tile(np.arange(n), users.size)).reshape(users.size, n)
 
 
