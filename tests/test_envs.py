@@ -223,7 +223,7 @@ def test_true_ratings_at_are_cells_of_true_ratings(name):
     assert at.shape == (7, 3)
     np.testing.assert_allclose(at, env.true_ratings()[users, items], rtol=0, atol=1e-12)
     assert env.true_ratings_at(np.empty((0, 2), dtype=np.int64), np.empty((0, 2), dtype=np.int64)).shape == (0, 2)
-    with pytest.raises(ValueError, match="items out of range"):
+    with pytest.raises(ValueError, match="pairs out of range"):
         env.true_ratings_at([0], [env.n_items])
     with pytest.raises(ValueError, match="differ in shape"):
         env.true_ratings_at([0, 1], [0])

@@ -194,16 +194,21 @@ class Environment(ABC):
         """Observed ratings of arbitrary pairs under the current state, without dynamics and without
         touching the trial's random streams (noise from ``seed``): held-out evaluation sets
         (section 2.5's control, the side checks of section 2.6)."""
+        users, items = self._checked_pairs(users, items)
+        return np.asarray(self._rate(users, items, np.random.default_rng(seed)), dtype=np.float64)
+
+    def _checked_pairs(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``users``, ``items`` as int64 arrays of one shape inside the catalogue (after reset)."""
         if not self._has_state:
             raise RuntimeError("call reset(seed) first")
         users = np.asarray(users, dtype=np.int64)
         items = np.asarray(items, dtype=np.int64)
         if users.shape != items.shape:
-            raise ValueError(f"users and items must have the same shape, got {users.shape} and {items.shape}")
+            raise ValueError(f"{self.name}: users {users.shape} and items {items.shape} differ in shape")
         if users.size and (users.min() < 0 or users.max() >= self.n_users or items.min() < 0
                            or items.max() >= self.n_items):
             raise ValueError(f"{self.name}: pairs out of range {(self.n_users, self.n_items)}")
-        return np.asarray(self._rate(users, items, np.random.default_rng(seed)), dtype=np.float64)
+        return users, items
 
     def true_ratings(self) -> np.ndarray:
         """Dense (n_users, n_items) matrix of current noise-free expected ratings (a new array)."""
@@ -228,16 +233,7 @@ class Environment(ABC):
         pairs only: the same numbers up to the last bit (the pairwise and the dense formulas add
         the same terms in another order). The online protocol reads the expected ratings of the
         recommended items this way, not by computing whole rows of 1,682 items per online user."""
-        if not self._has_state:
-            raise RuntimeError("call reset(seed) first")
-        users = np.asarray(users, dtype=np.int64)
-        items = np.asarray(items, dtype=np.int64)
-        if users.shape != items.shape:
-            raise ValueError(f"{self.name}: users {users.shape} and items {items.shape} differ in shape")
-        if users.size and (users.min() < 0 or users.max() >= self.n_users):
-            raise ValueError(f"{self.name}: users out of range [0, {self.n_users})")
-        if items.size and (items.min() < 0 or items.max() >= self.n_items):
-            raise ValueError(f"{self.name}: items out of range [0, {self.n_items})")
+        users, items = self._checked_pairs(users, items)
         if not users.size:
             return np.zeros(users.shape)
         return np.asarray(self._expected(users.ravel(), items.ravel()), dtype=np.float64).reshape(users.shape)
