@@ -53,6 +53,7 @@ class Random(Recommender):
         if not high > low:
             raise ValueError(f"need high > low, got low={low}, high={high}")
         self._key = _splitmix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+        self._table: np.ndarray | None = None  # every cell's score, kept while the shape stays (score_users)
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         self._check_fitted()
@@ -72,7 +73,7 @@ class Random(Recommender):
             # A cell's score depends on the seed and the cell only, so the whole table is hashed
             # once and kept across refits of the same shape (the online protocol refits Random
             # every step and scored every online user's row anew each time).
-            if getattr(self, "_table", None) is None or self._table.shape != (self.n_users, n):
+            if self._table is None or self._table.shape != (self.n_users, n):
                 everyone = np.arange(self.n_users, dtype=np.int64)
                 self._table = self.predict(np.repeat(everyone, n), np.tile(np.arange(n), everyone.size)).reshape(-1, n)
             return self._table[users]

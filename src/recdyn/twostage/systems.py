@@ -201,7 +201,7 @@ def run_system(
     out = {k: np.zeros((checkpoints.size, batch)) for k in ("regret", "nominator", "ranker", "random")}
     cum = {k: np.zeros(batch) for k in out}
     ci = 0
-    view_index = None
+    view_index = None if fixed else _nominator_view_index((batch, A, d), pools, feats)
     progress = Progress(n_rounds, "bandit rounds")
     for t in range(1, n_rounds + 1):
         progress.step()
@@ -210,7 +210,6 @@ def run_system(
         if fixed:
             xn = xn_fixed
         else:  # x[b, pools[b, k, m], feats[b, k, j]], (B, N, m, s)
-            view_index = view_index if view_index is not None else _nominator_view_index(x.shape, pools, feats)
             xn = np.take(x, view_index)
         j = noms.act(xn, pmask, rng)  # (B, N)
         cand = np.take_along_axis(pools, j[..., None], axis=2)[..., 0]  # (B, N)
