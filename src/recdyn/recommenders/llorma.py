@@ -96,17 +96,18 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   simultaneous update of all local models per batch, ``epochs`` passes over the data in batches of
   ``batch_size``. TF walked the data in storage order every epoch; here each epoch uses a fresh
   seeded permutation. Training pairs whose kernel weights are all zero carry no gradient in TF
-  (they predict a constant) and are left out of the batches here. Implemented in torch (CPU)
-  vectorised over anchors: the factors are stored as ``(n, T*r)`` rows; a step gathers the
-  batch rows, forms all ``T`` local predictions at once and scatters the gradients back with
-  ``index_add_`` (deterministic on the CPU). The per-step decay is applied through a scalar factor
-  (renormalised when it gets small), which is exact up to rounding and avoids touching every row
-  at every step.
+  (they predict a constant) and are left out of the batches here. The factors are stored as
+  ``(n, T*r)`` rows; an epoch is one compiled pass (:func:`recdyn.recommenders.llorma_sgd.sgd_epoch`,
+  numba, serial and deterministic) that forms each batch's ``T`` local predictions, keeps the
+  gradients at the old values and then adds them to the batch's rows. The per-step decay is
+  applied through a scalar factor (renormalised when it gets small), which is exact up to rounding
+  and avoids touching every row at every step. (Until issue 21's last stop the same step was a
+  dozen torch operations, 0.84-0.89 ms per step at 1000 x 10 x 20 against 0.27-0.31 ms now; the
+  results differ only by the order of float32 sums.)
 * **Precision** of the local training: ``precision="float32"`` (default), the dtype of TF's
   ``llorma_g`` (``tf.float32`` variables) which RecLab ran; pre-training, kernels, weights and
-  predictions stay float64. The step is memory-bound (gathers and scatters of ``batch x T r``
-  rows), so float32 runs it 2.8 times faster here (1.94 -> 0.68 ms per step at the default sizes).
-  Measured against ``precision="float64"`` (issue 21): 5-fold CV on the default preset's offline
+  predictions stay float64. (In the earlier torch step, memory-bound, float32 ran 2.8 times
+  faster than float64.) Measured against ``precision="float64"`` (issue 21): 5-fold CV on the default preset's offline
   datasets gives the same nDCG@20 in every fold and RMSEs within 2e-8 (latent-static, rbf,
   ``pre_reg`` 10; topics-static, Epanechnikov, ``pre_reg`` 0.01); on the planted problem of
   ``tests/test_libfm_llorma.py`` predictions differ by at most 1.6e-6 (the test's bound: 1e-5).
@@ -176,19 +177,16 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   0.9191 (fits 8.1-12.1 s, mean 9.5 s; predictions 1..5) against 0.9539 with the thesis' values
   (4.2 s; predictions -0.67..7.10); Surprise's SVD: 0.936-0.951, SVD++ about 0.92-0.933.
 
-``num_threads`` (not a hyperparameter): torch intra-op threads during fit (default 1: the
-operations are small and the online protocol runs many jobs side by side; None leaves torch's
-setting alone). ``train_rmse_`` holds the running training RMSE of each epoch (over the batches,
+Fits run on one thread (the local training is a serial compiled loop; pre-training and kernels
+are numpy). ``train_rmse_`` holds the running training RMSE of each epoch (over the batches,
 before each update, like TF's ``batch_rmses``) for diagnostics.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -322,7 +320,6 @@ class LLORMA(Recommender):
             order).
         precision: dtype of the local training, ``"float32"`` (TF's) or ``"float64"`` (not a
             hyperparameter; module docstring, "Precision").
-        num_threads: torch intra-op threads during fit (not a hyperparameter; None: unchanged).
     """
 
     name = "llorma"
@@ -332,8 +329,7 @@ class LLORMA(Recommender):
                  batch_size: int = 1000, pre_rank: int = 10, pre_lr: float = 3e-4,
                  pre_reg: float = 0.01, pre_iters: int = 70, clip: bool = True,
                  cold_fallback: bool = True, val_fraction: float = 0.1, patience: int = 3,
-                 refit: bool = True, seed: int = 0, precision: str = "float32",
-                 num_threads: int | None = 1) -> None:
+                 refit: bool = True, seed: int = 0, precision: str = "float32") -> None:
         checks = {
             "n_anchors": int(n_anchors) >= 1, "rank": int(rank) >= 1, "kernel": kernel in KERNELS,
             "bandwidth": 0 < float(bandwidth) <= math.pi, "lr": float(lr) > 0,
@@ -346,8 +342,6 @@ class LLORMA(Recommender):
             raise ValueError(f"LLORMA: invalid hyperparameter(s) {bad}")
         if precision not in PRECISIONS:
             raise ValueError(f"LLORMA: precision must be one of {PRECISIONS}, got {precision!r}")
-        if num_threads is not None and int(num_threads) < 1:
-            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
         check_early_stopping(val_fraction, patience)
         super().__init__(seed=seed, n_anchors=int(n_anchors), rank=int(rank), kernel=str(kernel),
                          bandwidth=float(bandwidth), lr=float(lr), reg=float(reg),
@@ -356,7 +350,6 @@ class LLORMA(Recommender):
                          clip=bool(clip), cold_fallback=bool(cold_fallback),
                          val_fraction=float(val_fraction), patience=int(patience),
                          refit=bool(refit))
-        self.num_threads = None if num_threads is None else int(num_threads)
         self.precision = precision
         self.train_rmse_: list[float] = []
         self.anchors_: np.ndarray | None = None  # (T, 2) user, item
@@ -371,19 +364,6 @@ class LLORMA(Recommender):
         self.profile_: TrainingProfile | None = None  # clipping range and cold-pair fallbacks
 
     # ---- fit --------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _threads(self) -> Iterator[None]:
-        import torch
-
-        old = torch.get_num_threads()
-        try:
-            if self.num_threads is not None:
-                torch.set_num_threads(self.num_threads)
-            yield
-        finally:
-            if self.num_threads is not None:
-                torch.set_num_threads(old)
-
     def _fit(self, data: Ratings) -> None:
         if len(data) == 0:
             raise ValueError("LLORMA: cannot fit on an empty dataset")
@@ -553,10 +533,11 @@ class LLORMA(Recommender):
                      weights: np.ndarray, p: np.ndarray, q: np.ndarray, rng: np.random.Generator,
                      epochs: int, val: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Joint minibatch training of the local models, ``epochs`` epochs at most: with
+        """Joint minibatch training of the local models, ``epochs`` epochs at most (each one
+        :func:`recdyn.recommenders.llorma_sgd.sgd_epoch` over a fresh seeded permutation): with
         validation pairs ``val`` (users, items, ratings; None: none) it stops early and keeps
         the best epoch (:func:`recdyn.recommenders.early_stopping.run_epochs`)."""
-        import torch
+        from recdyn.recommenders.llorma_sgd import sgd_epoch
 
         hp = self.hyperparameters
         lr, reg, batch = hp["lr"], hp["reg"], hp["batch_size"]
@@ -566,72 +547,44 @@ class LLORMA(Recommender):
         decay = 1.0 - 2.0 * lr * reg
         if decay <= 0:
             raise ValueError(f"LLORMA: lr * reg too large (1 - 2 lr reg = {decay} <= 0)")
-        with self._threads(), torch.no_grad():
-            # Actual factors = scale * (tp, tq); both matrices decay alike.
-            dtype = getattr(torch, self.precision)
-            tp = torch.from_numpy(p.reshape(n_users, width)).to(dtype, copy=True)
-            tq = torch.from_numpy(q.reshape(n_items, width)).to(dtype, copy=True)
-            tu = torch.from_numpy(users)
-            ti = torch.from_numpy(items)
-            tr = torch.from_numpy(ratings).to(dtype)
-            tw = torch.from_numpy(np.ascontiguousarray(weights)).to(dtype)
-            scale = 1.0
-            n = ratings.size
+        dtype = np.dtype(self.precision)
+        # Actual factors = scale * (tp, tq); both matrices decay alike.
+        tp = p.reshape(n_users, width).astype(dtype)
+        tq = q.reshape(n_items, width).astype(dtype)
+        tr = ratings.astype(dtype)
+        tw = np.ascontiguousarray(weights, dtype=dtype)
+        scale = 1.0
+        n = ratings.size
 
-            def train_epoch() -> None:
-                nonlocal scale
-                perm = torch.from_numpy(rng.permutation(n))
-                eu, ei, er = tu[perm], ti[perm], tr[perm]  # this epoch's order, contiguous
-                ew = tw.index_select(0, perm)
-                sse = 0.0
-                for start in range(0, n, batch):
-                    stop = min(start + batch, n)
-                    ub, ib, wb = eu[start:stop], ei[start:stop], ew[start:stop]
-                    pu = tp.index_select(0, ub)
-                    qi = tq.index_select(0, ib)
-                    b = stop - start
-                    local = (pu * qi).view(b, n_anchor, rank).sum(-1) * (scale * scale)
-                    err = (wb * local).sum(1) - er[start:stop]
-                    sse += float(err.dot(err))
-                    g = ((2.0 * err)[:, None] * wb)[:, :, None]  # d loss / d local, (b, T, 1)
-                    # Actual update: P <- decay * P - lr * g * Q (gradients at the old values).
-                    # Stored: scale' = decay * scale and P~ <- P~ - (lr / decay) * g * Q~.
-                    scale *= decay
-                    grad_p = (g * qi.view(b, n_anchor, rank)).view(b, width)
-                    grad_q = (g * pu.view(b, n_anchor, rank)).view(b, width)
-                    tp.index_add_(0, ub, grad_p, alpha=-lr / decay)
-                    tq.index_add_(0, ib, grad_q, alpha=-lr / decay)
-                    if scale < _MIN_SCALE:
-                        tp.mul_(scale)
-                        tq.mul_(scale)
-                        scale = 1.0
-                self.train_rmse_.append(math.sqrt(sse / n))
+        def train_epoch() -> None:
+            nonlocal scale
+            perm = rng.permutation(n)
+            sse, scale = sgd_epoch(tp, tq, users[perm], items[perm], tr[perm], tw[perm],
+                                   min(batch, n), lr, decay, scale, _MIN_SCALE, rank)
+            self.train_rmse_.append(math.sqrt(sse / n))
 
-            validate = None
-            if val is not None:
-                vu, vi, vr = val
-                vw, has_weight = self._normalised_weights(vu, vi)
-                tvu, tvi = torch.from_numpy(vu), torch.from_numpy(vi)
-                tvw = torch.from_numpy(vw).to(dtype)
+        validate = None
+        if val is not None:
+            vu, vi, vr = val
+            vw, has_weight = self._normalised_weights(vu, vi)
+            vw = vw.astype(dtype)
 
-                def validate() -> float:
-                    local = ((tp.index_select(0, tvu) * tq.index_select(0, tvi))
-                             .view(-1, n_anchor, rank).sum(-1) * (scale * scale))
-                    pred = (tvw * local).sum(1).numpy().astype(np.float64)
-                    return rmse(self._finish(vu, vi, pred, has_weight), vr)
+            def validate() -> float:
+                local = np.einsum("ntr,ntr->nt", tp[vu].reshape(-1, n_anchor, rank),
+                                  tq[vi].reshape(-1, n_anchor, rank)) * dtype.type(scale * scale)
+                pred = (vw * local).sum(axis=1).astype(np.float64)
+                return rmse(self._finish(vu, vi, pred, has_weight), vr)
 
-            def restore(state: tuple[torch.Tensor, torch.Tensor, float]) -> None:
-                nonlocal scale
-                tp.copy_(state[0])
-                tq.copy_(state[1])
-                scale = state[2]
+        def restore(state: tuple[np.ndarray, np.ndarray, float]) -> None:
+            nonlocal scale
+            tp[:] = state[0]
+            tq[:] = state[1]
+            scale = state[2]
 
-            run_epochs(self, epochs, train_epoch, validate,
-                       lambda: (tp.clone(), tq.clone(), scale), restore, hp["patience"])
-            tp.mul_(scale)
-            tq.mul_(scale)
-            p = tp.numpy().astype(np.float64).reshape(n_users, n_anchor, rank)
-            q = tq.numpy().astype(np.float64).reshape(n_items, n_anchor, rank)
+        run_epochs(self, epochs, train_epoch, validate,
+                   lambda: (tp.copy(), tq.copy(), scale), restore, hp["patience"])
+        p = (tp * dtype.type(scale)).astype(np.float64).reshape(n_users, n_anchor, rank)
+        q = (tq * dtype.type(scale)).astype(np.float64).reshape(n_items, n_anchor, rank)
         if not (np.all(np.isfinite(p)) and np.all(np.isfinite(q))):
             raise FloatingPointError("LLORMA: local training diverged (lower lr)")
         return p, q
