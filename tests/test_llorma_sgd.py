@@ -76,3 +76,50 @@ def test_last_partial_batch_and_batch_larger_than_data():
         numpy_epoch(b_p, b_q, users, items, ratings, weights, batch, 0.02, 0.999, 1.0, 1e-3, rank)
         np.testing.assert_allclose(a_p, b_p, rtol=0, atol=1e-12)
         np.testing.assert_allclose(a_q, b_q, rtol=0, atol=1e-12)
+
+
+def numpy_pretrain(p, q, users, items, ratings, lr, reg, iters):
+    """Reference: the numpy pre-training recdyn ran before (sparse residual products)."""
+    import scipy.sparse as sp
+
+    n_users, n_items = p.shape[0], q.shape[0]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=n_users))])
+    resid = sp.csr_array((np.zeros(users.size), items, indptr), shape=(n_users, n_items))
+    acc_p, acc_q = np.zeros_like(p), np.zeros_like(q)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(iters):
+            resid.data[:] = np.einsum("nk,nk->n", p[users], q[items]) - ratings
+            acc_p *= 0.9
+            acc_p += 2.0 * (resid @ q) + 2.0 * reg * p
+            p -= lr * acc_p
+            resid.data[:] = np.einsum("nk,nk->n", p[users], q[items]) - ratings
+            acc_q *= 0.9
+            acc_q += 2.0 * (resid.T @ p) + 2.0 * reg * q
+            q -= lr * acc_q
+            if not (np.isfinite(acc_p).all() and np.isfinite(acc_q).all()):
+                break
+
+
+def sorted_ratings(n_users=30, n_items=40, n=500, seed=1):
+    rng = np.random.default_rng(seed)
+    cells = np.sort(rng.choice(n_users * n_items, n, replace=False))  # sorted by user, then item
+    return cells // n_items, cells % n_items, rng.integers(1, 6, n).astype(np.float64)
+
+
+@pytest.mark.parametrize("lr, converges", [(3e-3, True), (0.5, False)])
+def test_pretrain_equals_numpy_sparse_version(lr, converges):
+    from recdyn.recommenders.llorma_sgd import pretrain
+
+    users, items, ratings = sorted_ratings()
+    rng = np.random.default_rng(2)
+    p0, q0 = rng.random((30, 5)), rng.random((40, 5))
+    p, q, ref_p, ref_q = p0.copy(), q0.copy(), p0.copy(), q0.copy()
+    pretrain(p, q, users, items, ratings, lr, 0.01, 40)
+    numpy_pretrain(ref_p, ref_q, users, items, ratings, lr, 0.01, 40)
+    finite = np.isfinite(p).all() and np.isfinite(q).all()
+    assert finite == converges == (np.isfinite(ref_p).all() and np.isfinite(ref_q).all())
+    if converges:
+        fit = np.einsum("nk,nk->n", p[users], q[items])
+        assert np.sqrt(np.mean((fit - ratings) ** 2)) < 0.5 * ratings.std()  # it trained
+        np.testing.assert_allclose(p, ref_p, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(q, ref_q, rtol=1e-10, atol=1e-12)

@@ -29,8 +29,9 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
   x -= lr acc``, one accumulator per matrix), ``pre_iters`` iterations each of which updates ``P``
   and then ``Q`` (with the new ``P``). Fixed number of iterations as in RecLab (TF's own
   pre-trainer early-stopped on a validation set; here only the local training stops early,
-  below). Because the loss is a sum, a step that suits the offline dataset can diverge on an online
-  run's data (ratings pile onto recommended items); the pre-training then restarts from the same
+  below; compiled: :func:`recdyn.recommenders.llorma_sgd.pretrain`). Because the loss is a sum,
+  a step that suits the offline dataset can diverge on an online run's data (ratings pile onto
+  recommended items); the pre-training then restarts from the same
   initial factors with ``pre_lr`` halved, up to 6 times (logged; ``pre_lr_used``). The papers
   take distances between the rows of a global factorisation; this one has no biases, so the
   global mean is carried by a direction shared by all factors, which keeps the angles between
@@ -196,6 +197,7 @@ from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
 from recdyn.recommenders.early_stopping import (check_early_stopping, publish_epochs,
                                                 run_epochs, train_then_refit, validation_mask)
+from recdyn.recommenders.llorma_sgd import pretrain, sgd_epoch
 from recdyn.recommenders.scale import TrainingProfile
 
 log = logging.getLogger(__name__)
@@ -455,29 +457,14 @@ class LLORMA(Recommender):
         rank, reg = hp["pre_rank"], hp["pre_reg"]
         p0 = _init_factors(rng, n_users, rank, mu, sd)
         q0 = _init_factors(rng, n_items, rank, mu, sd)
-        # Residual matrix with a fixed sparsity pattern (CSR sorted by user, then item).
+        # Ratings sorted by user, then item: the compiled loop's sums run in the order of the
+        # sparse products (residuals @ Q, residuals^T @ P) of the numpy version it replaced.
         order = np.lexsort((items, users))
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=n_users))])
-        resid = sp.csr_array((np.zeros(len(order)), items[order], indptr), shape=(n_users, n_items))
         u_o, i_o, r_o = users[order], items[order], ratings[order]
         for halvings in range(_PRE_HALVINGS + 1):
             lr = hp["pre_lr"] / 2.0**halvings
             p, q = p0.copy(), q0.copy()
-            acc_p = np.zeros_like(p)
-            acc_q = np.zeros_like(q)
-            with np.errstate(over="ignore", invalid="ignore"):
-                for _ in range(hp["pre_iters"]):
-                    # loss = sum (<p_u, q_i> - r)^2 + reg (|P|^2 + |Q|^2); TF steps P, then Q.
-                    resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
-                    acc_p *= 0.9
-                    acc_p += 2.0 * (resid @ q) + 2.0 * reg * p
-                    p -= lr * acc_p
-                    resid.data[:] = np.einsum("nk,nk->n", p[u_o], q[i_o]) - r_o
-                    acc_q *= 0.9
-                    acc_q += 2.0 * (resid.T @ p) + 2.0 * reg * q
-                    q -= lr * acc_q
-                    if not (np.isfinite(acc_p).all() and np.isfinite(acc_q).all()):
-                        break
+            pretrain(p, q, u_o, i_o, r_o, lr, reg, hp["pre_iters"])
             if np.all(np.isfinite(p)) and np.all(np.isfinite(q)):
                 if halvings:
                     log.warning("LLORMA: pre-training diverged with pre_lr %g on %d ratings; used %g",
@@ -537,8 +524,6 @@ class LLORMA(Recommender):
         :func:`recdyn.recommenders.llorma_sgd.sgd_epoch` over a fresh seeded permutation): with
         validation pairs ``val`` (users, items, ratings; None: none) it stops early and keeps
         the best epoch (:func:`recdyn.recommenders.early_stopping.run_epochs`)."""
-        from recdyn.recommenders.llorma_sgd import sgd_epoch
-
         hp = self.hyperparameters
         lr, reg, batch = hp["lr"], hp["reg"], hp["batch_size"]
         n_users, n_anchor, rank = p.shape
