@@ -68,6 +68,7 @@ if not CH2_GROUPED:
         log:
             "logs/ch2/tune_{env}_{recommender}_{chunk}.log",
         threads: 1
+        priority: 20  # the chain to ch2_online, the longest jobs, starts first
         resources:
             runtime=res("ch2_tune")["runtime"],
             mem_mb=res("ch2_tune")["mem_mb"],
@@ -103,6 +104,7 @@ else:
         log:
             "logs/ch2/tune_{env}.log",
         threads: 1
+        priority: 20  # the chain to ch2_online, the longest jobs, starts first
         resources:
             runtime=res("ch2_tune")["runtime"],
             mem_mb=res("ch2_tune")["mem_mb"],
@@ -132,6 +134,7 @@ rule ch2_select:
     log:
         "logs/ch2/select_{env}.log",
     threads: 1
+    priority: 20  # the chain to ch2_online, the longest jobs, starts first
     resources:
         runtime=res("default")["runtime"],
         mem_mb=res("default")["mem_mb"],
@@ -208,6 +211,7 @@ if not CH2_GROUPED:
         log:
             "logs/ch2/online_{env}_{recommender}_{chunk}.log",
         threads: 1
+        priority: 10  # the longest jobs (up to about 10 min) start first, not last
         resources:
             runtime=res("ch2_online")["runtime"],
             mem_mb=res("ch2_online")["mem_mb"],
@@ -244,6 +248,7 @@ else:
         log:
             "logs/ch2/online_{env}_{chunk}.log",
         threads: 1
+        priority: 10  # the longest jobs (up to about 10 min) start first, not last
         resources:
             runtime=res("ch2_online")["runtime"],
             mem_mb=res("ch2_online")["mem_mb"],

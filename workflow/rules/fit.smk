@@ -42,6 +42,7 @@ rule fit_cv:
     log:
         "logs/fit/cv_{method}_{chunk}.log",
     threads: 1
+    priority: 30  # the chain to ch2_online, the longest jobs, starts first
     resources:
         runtime=res("fit_cv")["runtime"],
         mem_mb=res("fit_cv")["mem_mb"],
@@ -92,6 +93,7 @@ rule fit_environment:
     log:
         "logs/fit/fit_environment.log",
     threads: 1
+    priority: 30  # the chain to ch2_online, the longest jobs, starts first
     resources:
         runtime=res("fit_environment")["runtime"],
         mem_mb=res("fit_environment")["mem_mb"],
