@@ -108,9 +108,9 @@ Choices (source of each; "paper" = the ICML/JMLR papers, "TF" = LLORMA-tensorflo
 * **Precision** of the local training: ``precision="float32"`` (default), the dtype of TF's
   ``llorma_g`` (``tf.float32`` variables) which RecLab ran; pre-training, kernels, weights and
   predictions stay float64. (In the earlier torch step, memory-bound, float32 ran 2.8 times
-  faster than float64.) Measured against ``precision="float64"`` (issue 21): 5-fold CV on the default preset's offline
-  datasets gives the same nDCG@20 in every fold and RMSEs within 2e-8 (latent-static, rbf,
-  ``pre_reg`` 10; topics-static, Epanechnikov, ``pre_reg`` 0.01); on the planted problem of
+  faster than float64.) Measured against ``precision="float64"`` (issue 21): 5-fold CV on the
+  default preset's offline datasets gives the same nDCG@20 in every fold and RMSEs within 2e-8
+  (latent-static, rbf, ``pre_reg`` 10; topics-static, Epanechnikov, ``pre_reg`` 0.01); on the planted problem of
   ``tests/test_libfm_llorma.py`` predictions differ by at most 1.6e-6 (the test's bound: 1e-5).
 * **Zero total weight** (a pair no anchor's kernel reaches, which only the Epanechnikov kernel's
   bounded support produces): TF/RecLab predicted the constant 3. With ``cold_fallback=True``

@@ -36,7 +36,8 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def sgd_epoch(p: np.ndarray, q: np.ndarray, users: np.ndarray, items: np.ndarray,
               ratings: np.ndarray, weights: np.ndarray, batch: int, lr: float, decay: float,
-              scale: float, min_scale: float, rank: int) -> tuple[float, float]:  # pragma: no cover - compiled
+              scale: float, min_scale: float,
+              rank: int) -> tuple[float, float]:  # pragma: no cover - compiled
     """One pass over the ratings in the given order, in batches of ``batch``; updates the stored
     factors ``p`` (n_users, T*rank) and ``q`` (n_items, T*rank) in place. Returns the summed
     squared error (before each batch's update) and the new ``scale``."""
