@@ -24,6 +24,7 @@ rule acquire_dataset:
     log:
         "logs/data/acquire_{dataset}.log",
     threads: 1
+    priority: 30  # the chain to ch2_online, the longest jobs, starts first (priorities do not propagate)
     resources:
         runtime=res("acquire")["runtime"],
         mem_mb=res("acquire")["mem_mb"],
@@ -45,6 +46,7 @@ rule process_ml100k:
     log:
         "logs/data/process_ml100k.log",
     threads: 1
+    priority: 30  # the chain to ch2_online, the longest jobs, starts first (priorities do not propagate)
     resources:
         runtime=res("process")["runtime"],
         mem_mb=res("process")["mem_mb"],
