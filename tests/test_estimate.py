@@ -48,6 +48,23 @@ def test_online_jobs_scale_per_environment_and_recommender(configs):
     assert chapters.loc[chapters["chapter"] == "ch2", "thesis"].item().startswith("many thousands")
 
 
+def test_online_trials_per_environment(configs):
+    """ch2.envs.<env>.trials overrides ch2.trials: more jobs for that environment, and a measured
+    job's cost is per trial (a chunk of 2 trials costs 2/3 of a chunk of 3)."""
+    default = configs["default"]
+    base = {**default, "ch2": {**default["ch2"], "trials": 3, "trials_per_job": 3, "group_by_env": False,
+                               "online_recommenders": ["llorma"],
+                               "envs": {"topics-static": default["ch2"]["envs"]["topics-static"]}}}
+    five = {**base, "ch2": {**base["ch2"], "envs": {"topics-static": {**base["ch2"]["envs"]["topics-static"],
+                                                                       "trials": 5}}}}
+    bench = pd.DataFrame({"rule": "ch2_online", "job": ["online_topics-static_llorma_0"],
+                          "seconds": [90.0], "cpu_seconds": [90.0], "max_rss_mb": 1.0})
+    three_cost = estimate(bench, base, base, {"ch2_online": 1}).set_index("rule").loc["ch2_online", "target_cpu_hours"]
+    five_cost = estimate(bench, base, five, {"ch2_online": 2}).set_index("rule").loc["ch2_online", "target_cpu_hours"]
+    assert three_cost == pytest.approx(90.0 / 3600)
+    assert five_cost == pytest.approx(5 / 3 * 90.0 / 3600)
+
+
 def test_grouped_smoke_jobs_scale_to_separate_jobs_and_back(configs):
     """A smoke run's ch2 jobs run every recommender of an environment (group_by_env); their cost
     is spread over the recommenders by work, and a grouped target sums its recommenders."""

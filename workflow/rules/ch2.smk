@@ -199,7 +199,7 @@ if not CH2_GROUPED:
         params:
             env_params=lambda wc: CH2["envs"][wc.env]["params"],
             total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
-            seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
+            seeds=lambda wc: trial_seeds(CH2["seed"], ch2_chunks(wc.env)[int(wc.chunk)]),
             recommenders=lambda wc: [wc.recommender],
             retrain_every=lambda wc: [ch2_retrain_every(wc.env, wc.recommender)],
         wildcard_constraints:
@@ -236,7 +236,7 @@ else:
         params:
             env_params=lambda wc: CH2["envs"][wc.env]["params"],
             total_ratings=lambda wc: CH2["envs"][wc.env]["total_ratings"],
-            seeds=lambda wc: trial_seeds(CH2["seed"], CH2_CHUNKS[int(wc.chunk)]),
+            seeds=lambda wc: trial_seeds(CH2["seed"], ch2_chunks(wc.env)[int(wc.chunk)]),
             recommenders=CH2_ONLINE,
             retrain_every=lambda wc: [ch2_retrain_every(wc.env, rec) for rec in CH2_ONLINE],
             task_benchmarks=ch2_online_task_benchmarks,
@@ -287,7 +287,7 @@ rule ch2_affinity:
             "results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
             env=wc.env,
             recommender=CH2["fig_2_7"]["recommender"],
-            chunk=range(len(CH2_CHUNKS)),
+            chunk=range(len(ch2_chunks(wc.env))),
         ),
     output:
         "results/ch2/affinity/{env}.parquet",

@@ -84,7 +84,18 @@ CH2_ONLINE = list(CH2["online_recommenders"])
 if set(CH2_ONLINE) - set(CH2_RECOMMENDERS):
     raise SystemExit(f"recdyn: ch2.online_recommenders {sorted(set(CH2_ONLINE) - set(CH2_RECOMMENDERS))} "
                      f"are not in ch2.recommenders (which defines their grids)")
-CH2_CHUNKS = trial_chunks(CH2["trials"], CH2["trials_per_job"])
+
+
+def ch2_trials(env: str) -> int:
+    """Online trials of an environment: ch2.envs.<env>.trials, else ch2.trials."""
+    return int(CH2["envs"][env].get("trials", CH2["trials"]))
+
+
+def ch2_chunks(env: str) -> list[list[int]]:
+    """Trial indices of each online job (chunk) of an environment."""
+    return trial_chunks(ch2_trials(env), CH2["trials_per_job"])
+
+
 # ch2.group_by_env: one tuning job per environment and one online job per (environment, trial chunk)
 # run every recommender in turn (small presets, where start-up would dominate many tiny jobs).
 CH2_GROUPED = bool(CH2.get("group_by_env", False))
@@ -127,7 +138,7 @@ def ch2_online_chunks(wildcards) -> list[str]:
         "results/ch2/online/{env}/{recommender}/chunk{chunk}.parquet",
         env=wildcards.env,
         recommender=CH2_ONLINE,
-        chunk=range(len(CH2_CHUNKS)),
+        chunk=range(len(ch2_chunks(wildcards.env))),
     )
 
 
