@@ -11,7 +11,7 @@ import torch
 
 from recdyn.moe.data import offline_dataset, sample_per_arm, split_users
 from recdyn.moe.evaluate import evaluate_topk, summarize_over_seeds, topk_metrics
-from recdyn.moe.model import TwoTowerMoE, numpy_log_likelihood, random_feature_subsets, random_pools
+from recdyn.moe.model import SMALL_EMBEDDING, TwoTowerMoE, numpy_log_likelihood, random_feature_subsets, random_pools
 from recdyn.moe.train import TrainSettings, build_model, derive_seed, fit_configurations, train_model
 
 
@@ -107,6 +107,28 @@ def test_log_likelihood_equals_direct_numpy_evaluation(sigma2):
     got = float(model.log_likelihood(x, items, rewards, sigma2).detach())
     assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
     assert np.allclose(model.expert_predictions(x, items).detach().numpy(), pred, atol=1e-5)
+
+
+@pytest.mark.parametrize("d_e", [3, SMALL_EMBEDDING + 4])  # both layouts of the expert towers
+def test_expert_predictions_and_gradients_match_a_per_expert_loop(d_e):
+    """Every expert's predictions (either layout) and the random-pool model's own-expert
+    predictions (grouped, padded bmm) against a direct per-expert statement, values and
+    gradients."""
+    pools = random_pools(12, 3, np.random.default_rng(5))
+    rng = np.random.default_rng(3)
+    x = torch.as_tensor(rng.normal(size=(23, 9)), dtype=torch.float32)
+    items = torch.as_tensor(rng.integers(0, 12, 23))
+    for model in (_model(d_e=d_e), _model(pools=pools, d_e=d_e)):
+        direct = torch.stack([(x[:, model.feature_subsets[n]] @ model.user_maps[n]
+                               * model.item_embeddings[n, items]).sum(-1) for n in range(3)], 1)
+        got = (model.own_expert_predictions(x, items) if model.hard else model.expert_predictions(x, items))
+        want = direct.gather(1, model.pools[items][:, None]).squeeze(1) if model.hard else direct
+        assert torch.allclose(got, want, atol=1e-5)
+        weights = torch.as_tensor(rng.normal(size=tuple(got.shape)), dtype=torch.float32)
+        grads = torch.autograd.grad((got * weights).sum(), [model.user_maps, model.item_embeddings])
+        want_grads = torch.autograd.grad((want * weights).sum(), [model.user_maps, model.item_embeddings])
+        for g, w in zip(grads, want_grads):
+            assert torch.allclose(g, w, atol=1e-5)
 
 
 def test_hard_gating_reproduces_random_pool_model():
