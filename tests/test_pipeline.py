@@ -25,6 +25,19 @@ def test_dry_run_every_target(preset, tmp_path):
     assert time.perf_counter() - started < 60  # the paper DAG must build in under a minute
 
 
+def test_online_trials_per_environment(tmp_path):
+    """ch2.envs.<env>.trials overrides ch2.trials: the default preset runs 5 topics-dynamic trials
+    (two jobs of at most 3) and 3 topics-static trials (one job)."""
+    result = run_snakemake("-n", "results/ch2/online/topics-dynamic.parquet", "results/ch2/online/topics-static.parquet",
+                           "--config", "preset=default", workdir=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "results/ch2/online/topics-dynamic/llorma/chunk1.parquet" in log
+    assert "results/ch2/online/topics-dynamic/llorma/chunk2.parquet" not in log
+    assert "results/ch2/online/topics-static/llorma/chunk0.parquet" in log
+    assert "results/ch2/online/topics-static/llorma/chunk1.parquet" not in log
+
+
 def test_wrong_config_key_stops_the_run(tmp_path):
     result = run_snakemake("-n", "figures", "--config", "preset=smoke", "fitt=1", workdir=tmp_path)
     assert result.returncode != 0

@@ -34,6 +34,8 @@ rule ch2_offline:
     log:
         "logs/ch2/offline_{env}_{scheme}.log",
     threads: 1
+    priority: 20  # the chain to ch2_online starts first: priorities do not propagate upstream (without this,
+    # the six synthetic environments' offline datasets waited 47 minutes behind chapter 4/5 jobs)
     resources:
         runtime=res("default")["runtime"],
         mem_mb=res("ch2_online")["mem_mb"],
