@@ -112,7 +112,7 @@ class TwoTowerMoE(nn.Module):
 
         Two layouts of the same sums (they differ only in rounding): for small item embeddings
         (d_e <= :data:`SMALL_EMBEDDING`) the towers are formed expert-major, ``(N, d_e, B)``, straight
-        from the transposed features, which spares the copies of the batch-major einsum (1.5-2.3x
+        from the transposed features, which spares the copies of the batch-major einsum (1.3-2.0x
         faster forward and backward for s in {25, 100}, d_e in {5, 10}); for larger ones the
         batch-major einsum is faster (``benchmarks/bench_moe.py``)."""
         if self.embedding_dim > SMALL_EMBEDDING:
