@@ -5,10 +5,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recdyn.sim.experiment import (build_env, number_trials, online_job, trial_affinity, trial_chunks,
+from recdyn.sim.experiment import (build_env, env_trial_chunks, number_trials, online_job, trial_affinity, trial_chunks,
                                   trial_seeds)
 
 SMALL = {"n_users": 60, "n_items": 95, "n_topics": 5, "online_users": 20, "initial_ratings": 1000}
+
+
+def test_env_trial_chunks_per_environment_override():
+    ch2 = {"trials": 3, "trials_per_job": 3, "envs": {"a": {}, "b": {"trials": 5}}}
+    assert env_trial_chunks(ch2, "a") == [[0, 1, 2]]
+    assert env_trial_chunks(ch2, "b") == [[0, 1, 2], [3, 4]]
 
 
 def test_trial_chunks_and_seeds():

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recdyn.fit.grid import expand_grid
-from recdyn.sim.experiment import retrain_interval
+from recdyn.sim.experiment import env_trial_chunks, retrain_interval
 
 Config = Mapping[str, Any]
 
@@ -85,15 +85,9 @@ def _online_work(config: Config, env: str, recommender: str) -> float:
         return sum(_online_work(config, env, rec) for rec in _group(config, "ch2_online"))
     ch2, spec = config["ch2"], config["ch2"]["envs"][env]
     every = retrain_interval(spec.get("retrain_every", ch2["retrain_every"]), recommender)
-    trials = spec.get("trials", ch2["trials"])
-    return trials / _online_chunks(config, env) * (1 + _online_steps(spec) / every)  # mean trials per job
-
-
-def _online_chunks(config: Config, env: str) -> int:
-    """ch2 online jobs per (environment, recommender): its trials (ch2.envs.<env>.trials, else
-    ch2.trials) in chunks of ch2.trials_per_job."""
-    ch2 = config["ch2"]
-    return math.ceil(ch2["envs"][env].get("trials", ch2["trials"]) / ch2["trials_per_job"])
+    chunks = env_trial_chunks(ch2, env)
+    mean_trials = sum(map(len, chunks)) / len(chunks)  # per job
+    return mean_trials * (1 + _online_steps(spec) / every)
 
 
 def _tune_work(config: Config, env: str, recommender: str) -> float:
@@ -171,7 +165,7 @@ def _online_jobs(config: Config, rule: str) -> list[tuple[str, str]]:
     """(env, recommender) of every job of a per-(env, recommender) rule in ``config``'s DAG."""
     ch2 = config["ch2"]
     if rule == "ch2_online":
-        chunks = {env: _online_chunks(config, env) for env in ch2["envs"]}
+        chunks = {env: len(env_trial_chunks(ch2, env)) for env in ch2["envs"]}
         if _grouped(config):
             return [(env, GROUPED) for env in ch2["envs"] for _ in range(chunks[env])]
         return [(env, rec) for env in ch2["envs"] for rec in ch2["online_recommenders"] for _ in range(chunks[env])]

@@ -9,7 +9,7 @@ from recdyn import run_summary
 from recdyn.io import remove_orphans
 from recdyn.fit.grid import grid_chunks
 from recdyn.recommenders.defaults import named_defaults
-from recdyn.sim.experiment import retrain_interval, trial_chunks, trial_seeds
+from recdyn.sim.experiment import env_trial_chunks, retrain_interval, trial_chunks, trial_seeds
 from recdyn.timing import task_benchmark_path
 
 RUN_STARTED = time.time()
@@ -86,14 +86,9 @@ if set(CH2_ONLINE) - set(CH2_RECOMMENDERS):
                      f"are not in ch2.recommenders (which defines their grids)")
 
 
-def ch2_trials(env: str) -> int:
-    """Online trials of an environment: ch2.envs.<env>.trials, else ch2.trials."""
-    return int(CH2["envs"][env].get("trials", CH2["trials"]))
-
-
 def ch2_chunks(env: str) -> list[list[int]]:
     """Trial indices of each online job (chunk) of an environment."""
-    return trial_chunks(ch2_trials(env), CH2["trials_per_job"])
+    return env_trial_chunks(CH2, env)
 
 
 # ch2.group_by_env: one tuning job per environment and one online job per (environment, trial chunk)

@@ -54,6 +54,12 @@ def trial_chunks(trials: int, per_job: int) -> list[list[int]]:
     return [list(range(start, min(start + per_job, trials))) for start in range(0, trials, per_job)]
 
 
+def env_trial_chunks(ch2: Mapping[str, Any], env: str) -> list[list[int]]:
+    """Trial indices of each online job of environment ``env`` under the ``ch2`` config section:
+    ``ch2.envs.<env>.trials`` (else ``ch2.trials``) in jobs of at most ``ch2.trials_per_job``."""
+    return trial_chunks(int(ch2["envs"][env].get("trials", ch2["trials"])), int(ch2["trials_per_job"]))
+
+
 def _affinity_columns(preferences: np.ndarray) -> dict[str, float]:
     return {f"affinity_{k}": float(v) for k, v in enumerate(preferences.mean(axis=0))}
 
