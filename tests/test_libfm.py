@@ -205,3 +205,65 @@ def test_quiet_sgd_learns_the_same_parameters_as_evaluating_sgd(planted, capfd):
     assert params[0][0] == params[1][0]
     np.testing.assert_array_equal(params[0][1], params[1][1])
     np.testing.assert_array_equal(params[0][2], params[1][2])
+
+
+def _libfm_sgd_replay(w0, w, v, attributes, ratings, *, lr, reg, num_iter):
+    """libFM's SGD (fm_learn_sgd_element::learn: fm_model::predict, the clip to the training range,
+    then fm_SGD), one case at a time in Python floats, libFM's operation order; one-hot features."""
+    reg0, regw, regv = reg
+    w, v = [float(x) for x in w], [[float(x) for x in row] for row in v]
+    lo, hi = float(min(ratings)), float(max(ratings))
+    k = len(v[0])
+    for _ in range(num_iter):
+        for ids, y in zip(attributes, ratings):
+            p = 0.0
+            p += w0
+            for a in ids:
+                p += w[a] * 1.0
+            sums = []
+            for f in range(k):
+                s = s_sqr = 0.0
+                for a in ids:
+                    d = v[a][f] * 1.0
+                    s += d
+                    s_sqr += d * d
+                sums.append(s)
+                p += 0.5 * (s * s - s_sqr)
+            mult = -(float(y) - max(lo, min(hi, p)))
+            w0 -= lr * (mult + reg0 * w0)
+            for a in ids:
+                w[a] -= lr * (mult * 1.0 + regw * w[a])
+            for f in range(k):
+                for a in ids:
+                    v[a][f] -= lr * (mult * (sums[f] * 1.0 - v[a][f] * 1.0 * 1.0) + regv * v[a][f])
+    return w0, np.array(w), np.array(v)
+
+
+def test_fast_sgd_is_libfms_sgd_bit_for_bit():
+    """The fast-sgd build patch runs libFM's SGD on an attribute-major copy of V: replaying libFM's
+    SGD in Python from the same initial parameters must give exactly the same model."""
+    from recdyn.fit.libfm import _design, _import_wpyfm
+
+    PyFM, Data = _import_wpyfm()
+    assert "fast-sgd" in set(PyFM.recdyn_patches())
+    rng = np.random.default_rng(3)
+    n_users, n_items, n = 15, 10, 80
+    cells = rng.choice(n_users * n_items, n, replace=False)
+    u, i = cells // n_items, cells % n_items
+    r = rng.integers(1, 6, n).astype(float)
+    x = _design(u, i, n_users, n_items)
+    hyper = dict(dim=[1, 1, 4], lr=0.05, reg=[0.01, 0.02, 0.03], init_stdev=0.5, seed=9)
+    fitted = []
+    for num_iter in (0, 3):
+        fm = PyFM("sgd", num_iter=num_iter, **hyper)
+        fm.train(Data(x, r, has_xt=False))
+        fitted.append(fm.parameters())
+    (w0_init, w_init, v_init), (w0, w, v) = fitted
+    v_init = np.asarray(v_init).reshape(n_users + n_items, 4)
+    assert np.ptp(v_init) > 0 and not np.array_equal(v_init, np.asarray(v).reshape(v_init.shape))
+    attributes = [list(x.indices[x.indptr[c]:x.indptr[c + 1]]) for c in range(n)]
+    replay = _libfm_sgd_replay(w0_init, w_init, v_init, attributes, r, lr=0.05,
+                               reg=(0.01, 0.02, 0.03), num_iter=3)
+    assert w0 == replay[0]
+    np.testing.assert_array_equal(np.asarray(w), replay[1])
+    np.testing.assert_array_equal(np.asarray(v).reshape(v_init.shape), replay[2])
