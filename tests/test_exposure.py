@@ -390,3 +390,27 @@ def test_finder_on_cuda_reaches_the_cpu_equilibria():
     assert gpu.s.device.type == "cuda" and bool(gpu.converged.all())
     assert float((gpu.s.cpu() - cpu.s).norm(dim=-1).max()) < SAME_EQUILIBRIUM
     assert list(riemannian_test(gpu.s, c.cuda(), 0.4).label) == list(riemannian_test(cpu.s, c, 0.4).label)
+
+
+@pytest.mark.parametrize("model", ["pmf", "mf"])
+def test_models_batch_gradients_are_autograds(model):
+    """fit_model's written-out gradients, accumulated at repeated users/items, are autograd's
+    gradients of the batch loss mean((t - pred)^2 + reg * penalty) (float64, to rounding)."""
+    from recdyn.exposure.models import batch_gradients
+
+    gen = torch.Generator().manual_seed(0)
+    p, q = torch.randn(7, 4, generator=gen, dtype=D), torch.randn(5, 4, generator=gen, dtype=D)
+    bu, bi = (torch.randn(7, generator=gen, dtype=D), torch.randn(5, generator=gen, dtype=D)) if model == "mf" else (None, None)
+    u, i = torch.randint(0, 7, (30,), generator=gen), torch.randint(0, 5, (30,), generator=gen)
+    target, reg = torch.randn(30, generator=gen, dtype=D), 0.3
+    params = [x.clone().requires_grad_() for x in (p, q, bu, bi) if x is not None]
+    pu, qi = params[0][u], params[1][i]
+    pred, penalty = (pu * qi).sum(1), (pu * pu).sum(1) + (qi * qi).sum(1)
+    if model == "mf":
+        pred, penalty = pred + params[2][u] + params[3][i], penalty + params[2][u] ** 2 + params[3][i] ** 2
+    ((target - pred) ** 2 + reg * penalty).mean().backward()
+    written = batch_gradients(p, q, bu, bi, u, i, target, reg)
+    assert len(written) == len(params) and len(set(u.tolist())) < len(u)  # repeated rows accumulate
+    for x, rows, g in zip(params, (u, i, u, i), written):
+        dense = torch.zeros_like(x.detach()).index_add_(0, rows, g)
+        torch.testing.assert_close(dense, x.grad, rtol=0, atol=1e-12)

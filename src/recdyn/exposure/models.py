@@ -96,6 +96,10 @@ def fit_model(
     dense Adam reads and writes all ``(m + k) d`` parameters and their moments (most rows have a zero
     gradient in a batch of 1,000 ratings), so the fit is memory-bound and ``float32`` roughly halves it.
     The initial values are drawn in float64 either way (same draws), and the result is float64.
+    The batch gradients are written out (:func:`batch_gradients`) and added into persistent dense
+    gradients whose touched rows are zeroed after each step: the same Adam steps as autograd's dense
+    gradients (float64: embeddings equal to 1e-15 relative; float32: 1e-6 after 2 LastFM-size epochs),
+    1.3-2.1x faster per step.
     """
     if model not in MODELS:
         raise ValueError(f"unknown rating model {model!r}; expected one of {MODELS}")
@@ -116,33 +120,32 @@ def fit_model(
         level = math.sqrt(max(float(ratings.mean()), 1e-6) / dim)
         p, q = p.abs() + level, q.abs() + level
     p, q = p.to(dtype), q.to(dtype)
-    params = [p.requires_grad_(), q.requires_grad_()]
+    params = [p, q]
     bu = bi = None
     if model == "mf":
-        bu = torch.zeros(data.n_users, dtype=dtype, requires_grad=True)
-        bi = torch.zeros(data.n_items, dtype=dtype, requires_grad=True)
+        bu = torch.zeros(data.n_users, dtype=dtype)
+        bi = torch.zeros(data.n_items, dtype=dtype)
         params += [bu, bi]
+    for x in params:  # dense gradients, zero outside the rows of the current batch
+        x.grad = torch.zeros_like(x)
     opt = make_optimizer(torch.optim.Adam, params, lr=lr)
     n = len(target)
     progress = Progress(epochs, f"{model} fit (epochs)")
-    for _ in range(epochs):
-        progress.step()
-        order = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            b = order[start:start + batch_size]
-            u, i = users[b], items[b]
-            pu, qi = p[u], q[i]
-            pred = (pu * qi).sum(1)
-            penalty = (pu * pu).sum(1) + (qi * qi).sum(1)
-            if bu is not None:
-                pred = pred + bu[u] + bi[i]
-                penalty = penalty + bu[u] ** 2 + bi[i] ** 2
-            loss = ((target[b] - pred) ** 2 + reg * penalty).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if model == "nmf":
-                with torch.no_grad():
+    with torch.no_grad():
+        for _ in range(epochs):
+            progress.step()
+            order = torch.randperm(n, generator=gen)
+            for start in range(0, n, batch_size):
+                b = order[start:start + batch_size]
+                u, i = users.index_select(0, b), items.index_select(0, b)
+                rows = (u, i, u, i)
+                grads = batch_gradients(p, q, bu, bi, u, i, target.index_select(0, b), reg)
+                for x, r, g in zip(params, rows, grads):
+                    x.grad.index_add_(0, r, g)
+                opt.step()
+                for x, r in zip(params, rows):
+                    x.grad.index_fill_(0, r, 0.0)
+                if model == "nmf":
                     p.clamp_(min=0.0)
                     q.clamp_(min=0.0)
     def as_float64(x: torch.Tensor | None) -> np.ndarray | None:
@@ -150,6 +153,27 @@ def fit_model(
 
     return FittedModel(model=model, users=as_float64(p), items=as_float64(q), user_bias=as_float64(bu),
                        item_bias=as_float64(bi), offset=offset)
+
+
+def batch_gradients(
+    p: torch.Tensor, q: torch.Tensor, bu: torch.Tensor | None, bi: torch.Tensor | None,
+    u: torch.Tensor, i: torch.Tensor, target: torch.Tensor, reg: float,
+) -> list[torch.Tensor]:
+    """Gradients of one batch's loss ``mean((t - pred)^2 + reg * penalty)`` (module docstring) with
+    respect to the batch's rows ``p[u], q[i]`` (and ``bu[u], bi[i]`` for MF), one row per rating:
+    ``index_add_`` them at ``u, i`` for the dense gradients. Written out instead of autograd: advanced
+    indexing and its backward (a zero-filled dense gradient, then ``index_put_``) took 3/4 of a step."""
+    pu, qi = p.index_select(0, u), q.index_select(0, i)
+    pred = (pu * qi).sum(1)
+    if bu is not None:
+        bu_u, bi_i = bu.index_select(0, u), bi.index_select(0, i)
+        pred = pred + bu_u + bi_i
+    scale = 2.0 / len(target)
+    err = (target - pred)[:, None]
+    grads = [scale * (reg * pu - err * qi), scale * (reg * qi - err * pu)]
+    if bu is not None:
+        grads += [scale * (reg * bu_u - err[:, 0]), scale * (reg * bi_i - err[:, 0])]
+    return grads
 
 
 def rmse(fitted: FittedModel, data: RatingData, mask: np.ndarray) -> float:
