@@ -267,3 +267,38 @@ def test_fast_sgd_is_libfms_sgd_bit_for_bit():
     assert w0 == replay[0]
     np.testing.assert_array_equal(np.asarray(w), replay[1])
     np.testing.assert_array_equal(np.asarray(v).reshape(v_init.shape), replay[2])
+
+
+def test_fast_eterms_is_libfms_mcmc_bit_for_bit():
+    """The fast-eterms build patch computes MCMC's per-case prediction terms case by case instead of
+    libFM's passes over the transposed data; switched off (``PyFM.use_fast_eterms(False)``, libFM's
+    own code), the same fit must give the same chain and predictions exactly."""
+    from recdyn.fit.libfm import _design, _import_wpyfm, _silence_stdout_fd
+
+    PyFM, Data = _import_wpyfm()
+    assert "fast-eterms" in set(PyFM.recdyn_patches())
+    rng = np.random.default_rng(4)
+    n_users, n_items, n = 40, 30, 600
+    cells = rng.choice(n_users * n_items, n + 50, replace=False)
+    u, i = cells // n_items, cells % n_items
+    r = rng.integers(1, 6, n + 50).astype(float)
+    x, x_test = _design(u[:n], i[:n], n_users, n_items), _design(u[n:], i[n:], n_users, n_items)
+    fits = []
+    try:
+        for fast in (True, False):
+            PyFM.use_fast_eterms(fast)
+            fm = PyFM("mcmc", dim=[1, 1, 5], init_stdev=0.3, num_iter=15, seed=2)
+            fm.keep_samples(True)
+            test = Data(x_test, np.zeros(50), has_xt=True)
+            with _silence_stdout_fd():
+                fm.train(Data(x, r[:n], has_xt=True), test=test)
+            fits.append((fm.samples(), np.asarray(fm.predict(test))))
+    finally:
+        PyFM.use_fast_eterms(True)
+    (samples, preds), (samples_ref, preds_ref) = fits
+    assert len(samples) == 15 and np.ptp(preds) > 0
+    np.testing.assert_array_equal(preds, preds_ref)
+    for mine, ref in zip(samples, samples_ref):
+        assert mine[0] == ref[0]
+        np.testing.assert_array_equal(mine[1], ref[1])
+        np.testing.assert_array_equal(mine[2], ref[2])

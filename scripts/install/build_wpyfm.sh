@@ -7,7 +7,8 @@
 # macOS-only flag and calls whatever `python3` is on PATH). See DESIGN.md section 5.
 # This script downloads the pinned sdist, verifies its SHA-256, extracts it into a
 # fresh temporary directory, applies scripts/install/patch_wpyfm.py (a hook that hands back every
-# MCMC sample; SGD without its print-only RMSE passes and on an attribute-major copy of V), replaces its setup.py by a pybind11 build of the
+# MCMC sample; SGD without its print-only RMSE passes and on an attribute-major copy of V; MCMC's
+# prediction terms case by case), replaces its setup.py by a pybind11 build of the
 # single extension module `wpyfm.pyfm` and pip-installs that tree. No wpyfm code is
 # vendored in this repository: the setup.py below is generated at build time.
 #
@@ -15,7 +16,7 @@
 # Offline use: set WPYFM_SDIST=/path/to/wpyfm-0.1.9.tar.gz to skip the download (the
 # checksum is still verified).
 # Benchmark reference builds only: WPYFM_TARGET=<dir> installs into <dir> (pip --target) instead of
-# the environment, WPYFM_WITHOUT="fast-sgd ..." leaves those patches out (benchmarks/bench_libfm_sgd.py).
+# the environment, WPYFM_WITHOUT="fast-sgd ..." leaves those patches out (benchmarks/bench_libfm.py).
 set -euo pipefail
 
 WPYFM_VERSION="0.1.9"
@@ -35,7 +36,7 @@ fi
 
 # Run the import check from / so that no source tree in the current directory can
 # shadow the installed package.
-IMPORT_CHECK="from wpyfm.pyfm import PyFM, Data; assert set(getattr(PyFM, 'recdyn_patches', list)()) >= {'samples', 'quiet-sgd', 'fast-sgd'}, 'built without recdyn patches'"
+IMPORT_CHECK="from wpyfm.pyfm import PyFM, Data; assert set(getattr(PyFM, 'recdyn_patches', list)()) >= {'samples', 'quiet-sgd', 'fast-sgd', 'fast-eterms'}, 'built without recdyn patches'"
 TARGET="${WPYFM_TARGET:-}"
 [[ -z "$TARGET" ]] || TARGET="$(realpath -m "$TARGET")"
 PATCH_ARGS=()
@@ -86,7 +87,8 @@ rm -rf "$SRC/setup.py" "$SRC/setup.cfg" "$SRC/wpyfm.egg-info" "$SRC/Makefile"
 
 # Let PyFM hand back every MCMC sample (Bayes MF then averages its predictions with matrix
 # products instead of libFM's per-pair loop), drop SGD's print-only RMSE passes and run SGD on an
-# attribute-major copy of V (same numbers, 1.5-2x faster); see the patch script's docstring.
+# attribute-major copy of V and compute MCMC's prediction terms case by case (same numbers, faster);
+# see the patch script's docstring.
 "$PY" "$(dirname "${BASH_SOURCE[0]}")/patch_wpyfm.py" "${PATCH_ARGS[@]}" "$SRC" || die "patching the libFM bindings failed"
 
 cat > "$SRC/setup.py" <<'EOF'

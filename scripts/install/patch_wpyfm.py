@@ -1,4 +1,4 @@
-"""Three edits to the wpyfm libFM bindings, applied by build_wpyfm.sh; none changes a number libFM computes.
+"""Four edits to the wpyfm libFM bindings, applied by build_wpyfm.sh; none changes a number libFM computes.
 
 1. Every Gibbs sample handed back (``samples``). libFM's MCMC prediction for a pair is the mean
    over the chain's samples of the sample's prediction clipped to the training range. libFM
@@ -28,7 +28,16 @@
    differ) and copies it back after the last epoch and before any evaluation. The sums over a
    case's features keep libFM's order for each factor, so the learned model is bit-for-bit libFM's
    (tests/test_libfm.py replays libFM's SGD in Python and compares). A fit is 2.1x faster at dim
-   20 and 2.7x at dim 100 (benchmarks/bench_libfm_sgd.py, 1,000 x 1,700, 150,000 ratings).
+   20 and 2.7x at dim 100 (benchmarks/bench_libfm.py, 1,000 x 1,700, 150,000 ratings).
+
+4. MCMC's prediction terms case by case (``fast-eterms``). Before and after every Gibbs sample libFM
+   recomputes each case's prediction terms (``predict_data_and_write_to_eterms``) in 2 x num_factor
+   passes over the transposed data, each scattering into the per-case cache: a third of a chain's
+   time. Without relation data (recdyn never has any) and with every row's attributes ascending
+   (libFM's transposed order; checked, else libFM's code runs), the patch computes each case's
+   terms in one go from an attribute-major copy of V, eight cases interleaved, every case's own
+   terms in libFM's order: the same chain bit for bit (``PyFM.use_fast_eterms(False)`` switches
+   back to libFM's code; tests/test_libfm.py compares both).
 
 ``PyFM.recdyn_patches()`` lists the edits a build carries (the build script's import check).
 
@@ -46,7 +55,8 @@ from pathlib import Path
 SAMPLES = "recdyn-samples-patch"
 QUIET = "recdyn-quiet-sgd-patch"
 FAST = "recdyn-fast-sgd-patch"
-PATCHES = ("samples", "quiet-sgd", "fast-sgd")  # what PyFM.recdyn_patches() reports
+FAST_ETERMS = "recdyn-fast-eterms-patch"
+PATCHES = ("samples", "quiet-sgd", "fast-sgd", "fast-eterms")  # what PyFM.recdyn_patches() reports
 
 _QUIET_FLAG = "inline bool& recdyn_sgd_evaluate() { static bool on = true; return on; }\n"
 
@@ -141,7 +151,111 @@ _SGD_REPORT = (
     "    }\n"
 )
 
-# (file, anchor, replacement), applied in this order; each anchor must occur exactly once.
+# fast-eterms: fm_learn_mcmc::predict_data_and_write_to_eterms case by case (no relations, rows sorted).
+_ETERMS_HELPER = f"""
+// {FAST_ETERMS}: predict_data_and_write_to_eterms without relation data, one case at a time on an
+// attribute-major copy of V instead of 2 x num_factor scattered passes over the transposed data.
+// Each case's e and q get the same terms in the same order: libFM walks the transposed data by
+// ascending attribute, so the rows must list their attributes in ascending order (checked; any
+// other input, or relations, takes libFM's own code).
+inline bool& recdyn_fast_eterms_on() {{ static bool on = true; return on; }}  // PyFM.use_fast_eterms
+
+inline bool recdyn_fast_eterms(fm_model* fm, DVector<Data*>& main_data, DVector<e_q_term*>& main_cache) {{
+  if (!recdyn_fast_eterms_on()) {{ return false; }}
+  for (uint ds = 0; ds < main_data.dim; ds++) {{
+    Data* d = main_data(ds);
+    if (d->relation.dim > 0) {{ return false; }}
+    if (d->num_cases == 0) {{ continue; }}
+    auto* rows = dynamic_cast<LargeSparseMatrixMemory<DATA_FLOAT>*>(d->data);
+    if (rows == nullptr || rows->data.dim != d->num_cases) {{ return false; }}
+    for (uint c = 0; c < d->num_cases; c++) {{
+      const sparse_row<DATA_FLOAT>& row = rows->data(c);
+      for (uint i = 1; i < row.size; i++) {{
+        if (row.data[i].id <= row.data[i - 1].id) {{ return false; }}
+      }}
+    }}
+  }}
+  const int num_factor = fm->num_factor;
+  std::vector<double> v_t((size_t) num_factor * fm->num_attribute);
+  for (int f = 0; f < num_factor; f++) {{
+    const double* v_f = fm->v.value[f];
+    for (uint a = 0; a < fm->num_attribute; a++) {{ v_t[(size_t) a * num_factor + f] = v_f[a]; }}
+  }}
+  for (uint ds = 0; ds < main_data.dim; ds++) {{
+    Data* d = main_data(ds);
+    if (d->num_cases == 0) {{ continue; }}
+    auto* rows = dynamic_cast<LargeSparseMatrixMemory<DATA_FLOAT>*>(d->data);
+    e_q_term* m_cache = main_cache(ds);
+    uint c = 0;
+    // blocks of 8 cases with the same feature count: 8 independent sums in flight at once
+    // (each case's own terms still in libFM's order)
+    constexpr uint B = 8;
+    for (; c + B <= d->num_cases; c += B) {{
+      const uint n = rows->data(c).size;
+      bool same = n <= 4;
+      for (uint j = 1; j < B && same; j++) {{ same = rows->data(c + j).size == n; }}
+      if (!same) {{ break; }}
+      const sparse_entry<DATA_FLOAT>* x[B];
+      for (uint j = 0; j < B; j++) {{ x[j] = rows->data(c + j).data; }}
+      double e[B], q[B], q_f[B];
+      for (uint j = 0; j < B; j++) {{ e[j] = 0.0; q[j] = 0.0; }}
+      for (int f = 0; f < num_factor; f++) {{  // (1)
+        for (uint j = 0; j < B; j++) {{ q_f[j] = 0.0; }}
+        for (uint i = 0; i < n; i++) {{
+          for (uint j = 0; j < B; j++) {{ q_f[j] += v_t[(size_t) x[j][i].id * num_factor + f] * x[j][i].value; }}
+        }}
+        for (uint j = 0; j < B; j++) {{ e[j] += 0.5 * q_f[j]*q_f[j]; }}
+      }}
+      for (int f = 0; f < num_factor; f++) {{  // (2)
+        for (uint i = 0; i < n; i++) {{
+          for (uint j = 0; j < B; j++) {{
+            const double v_if = v_t[(size_t) x[j][i].id * num_factor + f];
+            q[j] -= 0.5 * v_if * v_if * x[j][i].value * x[j][i].value;
+          }}
+        }}
+      }}
+      if (fm->k1) {{  // (3)
+        for (uint i = 0; i < n; i++) {{
+          for (uint j = 0; j < B; j++) {{ q[j] += fm->w(x[j][i].id) * x[j][i].value; }}
+        }}
+      }}
+      for (uint j = 0; j < B; j++) {{
+        double e_j = e[j] + q[j];
+        if (fm->k0) {{ e_j += fm->w0; }}
+        m_cache[c + j].e = e_j;
+        m_cache[c + j].q = 0.0;
+      }}
+    }}
+    for (; c < d->num_cases; c++) {{  // the rest one case at a time
+      const sparse_row<DATA_FLOAT>& row = rows->data(c);
+      const uint n = row.size;
+      const sparse_entry<DATA_FLOAT>* x = row.data;
+      double e = 0.0;
+      for (int f = 0; f < num_factor; f++) {{  // (1) e = 1/2 sum_f q_f^2
+        double q = 0.0;
+        for (uint i = 0; i < n; i++) {{ q += v_t[(size_t) x[i].id * num_factor + f] * x[i].value; }}
+        e += 0.5 * q*q;
+      }}
+      double q = 0.0;
+      for (int f = 0; f < num_factor; f++) {{  // (2) q = -1/2 sum_f sum_i v_if^2 x_i^2
+        for (uint i = 0; i < n; i++) {{
+          const double v_if = v_t[(size_t) x[i].id * num_factor + f];
+          q -= 0.5 * v_if * v_if * x[i].value * x[i].value;
+        }}
+      }}
+      if (fm->k1) {{  // (3) the w's
+        for (uint i = 0; i < n; i++) {{ q += fm->w(x[i].id) * x[i].value; }}
+      }}
+      e = e + q;  // merge: w0 + e + q
+      if (fm->k0) {{ e += fm->w0; }}
+      m_cache[c].e = e;
+      m_cache[c].q = 0.0;
+    }}
+  }}
+  return true;
+}}
+"""
+
 _APPLIED = "/* recdyn-applied-patches */"  # replaced by the names of the patches applied
 
 # name -> its (file, anchor, replacement) edits, applied in this order; each anchor must occur exactly once.
@@ -203,13 +317,24 @@ EDITS: dict[str, list[tuple[str, str, str]]] = {"samples": [
      "    if (recdyn_sgd_evaluate() || log != NULL) {\n      recdyn_copy_v(*fm, v_t, false);  // evaluate() predicts with V\n    }\n"),
     ("src/libfm/src/fm_learn_sgd_element.h", "    }\n  }\n}\n\n#endif",
      "    }\n  }\n  recdyn_copy_v(*fm, v_t, false);\n}\n\n#endif"),
+], "fast-eterms": [
+    ("src/libfm/src/fm_learn_mcmc.h", "#include <sstream>\n", "#include <sstream>\n#include <vector>\n"),
+    ("src/libfm/src/fm_learn_mcmc.h", "// Implementation\nfm_learn_mcmc::~fm_learn_mcmc() {",
+     _ETERMS_HELPER + "\n// Implementation\nfm_learn_mcmc::~fm_learn_mcmc() {"),
+    ("src/libfm/src/fm_learn_mcmc.h",
+     "  assert(main_data.dim == main_cache.dim);\n  if (main_data.dim == 0) { return ; }\n",
+     "  assert(main_data.dim == main_cache.dim);\n  if (main_data.dim == 0) { return ; }\n"
+     f"  if (recdyn_fast_eterms(fm, main_data, main_cache)) {{ return; }}  // {FAST_ETERMS}\n"),
+    ("src/libfm/pyfm.h", '    .def("samples", &PyFM::samples)\n',
+     '    .def("samples", &PyFM::samples)\n'
+     '    .def_static("use_fast_eterms", [](bool on) { recdyn_fast_eterms_on() = on; }, py::arg("on") = true)\n'),
 ]}
 assert tuple(EDITS) == PATCHES
 
 
 def patch(root: Path, without: frozenset[str] = frozenset()) -> None:
     """Apply every edit of each patch not in ``without`` once (an edit whose result is already in
-    the file is skipped). ``without`` exists for benchmarks/bench_libfm_sgd.py's reference build."""
+    the file is skipped). ``without`` exists for benchmarks/bench_libfm.py's reference build."""
     unknown = without - set(PATCHES)
     if unknown:
         raise SystemExit(f"patch_wpyfm: unknown patch(es) {sorted(unknown)}; known: {list(PATCHES)}")
