@@ -133,3 +133,20 @@ def test_smoke_run_of_figures_end_to_end(tmp_path):
     rerun = run_snakemake("figures", "--cores", "2", "--config", "preset=smoke", workdir=tmp_path)
     assert rerun.returncode == 0
     assert "Nothing to be done" in rerun.stdout + rerun.stderr  # an up-to-date run recomputes nothing
+
+
+def test_parsing_the_workflow_imports_no_torch():
+    """Every Snakemake start (the main process, each cluster job's jobstep, every dry run) parses the
+    Snakefile: the recdyn modules its rules import must not pull in torch (about 2.5 s of CPU each)."""
+    import re
+    import subprocess
+    import sys
+
+    sources = [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]
+    modules = sorted({m for path in sources for m in re.findall(r"^(?:from|import) (recdyn[\w.]*)",
+                                                                path.read_text(), flags=re.M)})
+    assert "recdyn.sim.experiment" in modules and "recdyn.exposure.sweep_spec" in modules
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules) + \
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]", f"parsing the workflow imports torch through {modules}"

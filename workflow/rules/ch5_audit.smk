@@ -6,7 +6,7 @@ x d x seed x chunk of ``sweep.games_per_job`` (n, tau) games, each batched over 
 sizes) -> one runs table -> figures and claims.
 """
 
-from recdyn.exposure.sweep import SweepSpec
+from recdyn.exposure.sweep_spec import SweepSpec
 
 CH5A = config["ch5_audit"]
 CH5A_DATASETS = ["ml100k", "lastfm"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,37 +26,10 @@ from recdyn.exposure import audit
 from recdyn.exposure.finder import find_local_equilibria, random_init
 from recdyn.exposure.game import DTYPE, mean_direction
 from recdyn.exposure.riemann import riemannian_test
+from recdyn.exposure.sweep_spec import SweepSpec  # noqa: F401 (re-exported: the job's settings)
 from recdyn.progress import Progress
 
 LOG = logging.getLogger(__name__)
-
-
-@dataclass
-class SweepSpec:
-    """Grid and finder settings of one sweep job (all from the preset's ``ch5_audit`` section)."""
-
-    ns: Sequence[int]
-    taus: Sequence[float]
-    step_sizes: Sequence[float]
-    inits: int
-    init_seed: int
-    max_iter: int
-    tol: float
-    grad_tol: float
-    eig_tol: float
-    cluster_eps: float
-    neighbourhoods: Sequence[int]
-    games_per_job: int = 0  # (n, tau) games per Snakemake job (used by the rules; 0 = all)
-
-    def games(self) -> list[tuple[int, float]]:
-        """All (n, tau) games of the sweep, n-major (the order the job chunks split)."""
-        return [(int(n), float(tau)) for n in self.ns for tau in self.taus]
-
-    def chunks(self) -> list[list[tuple[int, float]]]:
-        """The games split into jobs of ``games_per_job`` (one job with all of them if 0)."""
-        games = self.games()
-        size = self.games_per_job or len(games)
-        return [games[i:i + size] for i in range(0, len(games), size)]
 
 
 def demand(users: np.ndarray, max_users: int | None, seed: int) -> np.ndarray:
