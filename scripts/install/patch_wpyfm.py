@@ -19,17 +19,15 @@
    model (it fills the prediction scratch that the next SGD case recomputes first), so the
    learned parameters are bit-for-bit the same (tests/test_libfm.py compares them with a fit
    whose evaluations were forced on through the verbosity).
-
 3. SGD on an attribute-major copy of V (``fast-sgd``). libFM stores V factor-major (``v(f, a)``,
    one row of ``num_attribute`` doubles per factor), so each SGD case (``fm_model::predict``, then
-   ``fm_SGD``) touched 2 x ``num_factor`` addresses a row apart, a TLB miss each: 85% of a fit's
-   time. ``fm_learn_sgd_element::learn`` now copies V attribute-major before the first epoch, runs
+   ``fm_SGD``) touched 2 x ``num_factor`` addresses a row apart (cache and TLB misses): 85% of a
+   fit's time. ``fm_learn_sgd_element::learn`` now copies V attribute-major before the first epoch, runs
    both steps on the copy (the same operations in the same order per parameter: only addresses
    differ) and copies it back after the last epoch and before any evaluation. The sums over a
    case's features keep libFM's order for each factor, so the learned model is bit-for-bit libFM's
-   (tests/test_libfm.py replays libFM's SGD in Python and compares). A fit is 2.1x faster at dim
-   20 and 2.7x at dim 100 (benchmarks/bench_libfm.py, 1,000 x 1,700, 150,000 ratings).
-
+   (tests/test_libfm.py replays libFM's SGD in Python and compares). A fit is 2.0-2.1x faster at
+   dim 20 and 2.6-2.7x at dim 100 (benchmarks/bench_libfm.py, 1,000 x 1,700, 150,000 ratings).
 4. MCMC's prediction terms case by case (``fast-eterms``). Before and after every Gibbs sample libFM
    recomputes each case's prediction terms (``predict_data_and_write_to_eterms``) in 2 x num_factor
    passes over the transposed data, each scattering into the per-case cache: a third of a chain's
@@ -37,7 +35,8 @@
    (libFM's transposed order; checked, else libFM's code runs), the patch computes each case's
    terms in one go from an attribute-major copy of V, eight cases interleaved, every case's own
    terms in libFM's order: the same chain bit for bit (``PyFM.use_fast_eterms(False)`` switches
-   back to libFM's code; tests/test_libfm.py compares both).
+   back to libFM's code; tests/test_libfm.py compares both). Chains are 1.4-1.6x faster
+   (benchmarks/bench_libfm.py).
 
 ``PyFM.recdyn_patches()`` lists the edits a build carries (the build script's import check).
 

@@ -99,7 +99,7 @@ def fit_model(
     The batch gradients are written out (:func:`batch_gradients`) and added into persistent dense
     gradients whose touched rows are zeroed after each step: the same Adam steps as autograd's dense
     gradients (float64: embeddings equal to 1e-15 relative; float32: 1e-6 after 2 LastFM-size epochs),
-    1.3-2.1x faster per step.
+    faster: the LastFM d = 50 audit fits took 164 instead of 223-247 CPU s (issue 21).
     """
     if model not in MODELS:
         raise ValueError(f"unknown rating model {model!r}; expected one of {MODELS}")
