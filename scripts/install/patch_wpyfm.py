@@ -329,6 +329,7 @@ EDITS: dict[str, list[tuple[str, str, str]]] = {"samples": [
      '    .def_static("use_fast_eterms", [](bool on) { recdyn_fast_eterms_on() = on; }, py::arg("on") = true)\n'),
 ]}
 assert tuple(EDITS) == PATCHES
+REQUIRES = {"fast-sgd": "quiet-sgd", "fast-eterms": "samples"}  # patch -> the patch its anchors come from
 
 
 def patch(root: Path, without: frozenset[str] = frozenset()) -> None:
@@ -337,8 +338,9 @@ def patch(root: Path, without: frozenset[str] = frozenset()) -> None:
     unknown = without - set(PATCHES)
     if unknown:
         raise SystemExit(f"patch_wpyfm: unknown patch(es) {sorted(unknown)}; known: {list(PATCHES)}")
-    if "quiet-sgd" in without and "fast-sgd" not in without:
-        raise SystemExit("patch_wpyfm: fast-sgd anchors on quiet-sgd's edits; leave out both or neither")
+    for name, needed in REQUIRES.items():
+        if needed in without and name not in without:
+            raise SystemExit(f"patch_wpyfm: {name} anchors on edits of {needed}; leave out {name} too")
     applied = [name for name in PATCHES if name not in without]
     names = ", ".join(f'"{name}"' for name in applied)
     for name in applied:
