@@ -60,21 +60,21 @@ def build_reference(site: Path) -> None:
                    env=env, check=True)
 
 
+def _env(site: Path | None) -> dict[str, str]:
+    """The environment of a child process importing ``site``'s wpyfm (None: the project's build)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return env if site is None else env | {"PYTHONPATH": str(site)}
+
+
 def fit(site: Path | None, method: str, dim: int, out: Path) -> float:
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    if site is not None:
-        env["PYTHONPATH"] = str(site)
     done = subprocess.run([sys.executable, "-c", CHILD, method, str(dim), str(ITERATIONS[method]), str(out)],
-                          env=env, check=True,
-                          capture_output=True, text=True)
+                          env=_env(site), check=True, capture_output=True, text=True)
     return float(done.stdout.split()[-1])
 
 
 def patches(site: Path | None) -> list[str]:
-    env = dict(os.environ, PYTHONPATH=str(site) if site else "")
     code = "from wpyfm.pyfm import PyFM; print(' '.join(PyFM.recdyn_patches()))"
-    return subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+    return subprocess.run([sys.executable, "-c", code], env=_env(site), check=True, capture_output=True,
                           text=True).stdout.split()
 
 
