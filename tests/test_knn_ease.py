@@ -170,6 +170,51 @@ def test_chunked_top_k_and_ties(cls, monkeypatch):
     np.testing.assert_allclose(model.predict(uu, ii), expected.ravel(), rtol=1e-9, atol=1e-9)
 
 
+def _numpy_top_k_weights(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The numpy formulation the compiled kernel replaced (knn.py before issue 21's change):
+    float32-rounded int32 keys, np.partition, the tie rule, a boolean product."""
+    m = sims.shape[-1]
+    key = sims.astype(np.float32).view(np.int32)
+    np.copyto(key, -1 - np.arange(m, dtype=np.int32), where=key <= 0)
+    part = np.partition(key, m - k, axis=-1)
+    tau = part[..., m - k]
+    over = (tau > 0) & (part[..., :m - k].max(axis=-1) == tau)
+    ge = key >= tau[..., None]
+    fixed = None
+    if over.any():
+        rows, t = key[over], tau[over][:, None]
+        above, tied = rows > t, rows == t
+        need = k - above.sum(axis=1, keepdims=True)
+        fixed = np.where(above | (tied & (np.cumsum(tied, axis=1) <= need)), sims[over], 0.0)
+    weights = sims * ge
+    if fixed is not None:
+        weights[over] = fixed
+    return weights, tau
+
+
+@pytest.mark.parametrize("k", [1, 3, 7, 19])
+def test_compiled_top_k_weights_match_the_numpy_formulation_bit_for_bit(k):
+    from recdyn.recommenders.knn_top_k import gather_keys, keys_of, top_k_weights
+    rng = np.random.default_rng(k)
+    n_targets, m = 40, 20
+    sim = rng.random((n_targets, n_targets + 1))
+    sim[rng.random(sim.shape) < 0.3] = 0.0  # zero similarities (distinct negative keys)
+    sim[:, 5] = sim[:, 6]  # exact ties
+    sim[:, 7] = np.nextafter(sim[:, 8], 2.0)  # ties at float32 resolution only
+    sim[3, :] = 0.25  # a row of one value: more than k tie at a positive tau
+    sim[:, -1] = 0.0  # the padding column
+    idx = rng.integers(0, n_targets + 1, size=(9, m))
+    idx[2] = n_targets  # a cell of padding only (tau <= 0)
+    expected, expected_tau = _numpy_top_k_weights(np.take(sim, idx, axis=1), k)
+    weights, keys = gather_keys(np.ascontiguousarray(sim[:, :-1].T), idx)  # S^T, no padding row
+    np.testing.assert_array_equal(top_k_weights(weights, keys, k), expected_tau)
+    assert weights.tobytes() == expected.tobytes()
+    flat = np.take(sim, idx, axis=1).reshape(-1, m).copy()
+    np.testing.assert_array_equal(top_k_weights(flat, keys_of(flat), k), expected_tau.ravel())
+    assert flat.tobytes() == expected.reshape(-1, m).tobytes()
+    assert ((weights > 0).sum(axis=-1) <= k).all()
+
+
 def test_ties_take_the_lower_index():
     # u1 and u2 have exactly the same similarity to u0 (dot 3, norm^2 30 each) but different
     # ratings of item 2: with k = 1 the lower index (u1) is the neighbour.

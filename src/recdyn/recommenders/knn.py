@@ -112,14 +112,14 @@ the diagonal and the non-positive entries (``"global"``: also all but each row's
 * ``predict`` (pairs): each pair's raters are gathered into a (pairs, max raters) table
   (pairs grouped by rater count, same bound), so scoring a few pairs never computes a dense row.
 
-Top k: ``tau`` = the k-th largest similarity (``np.partition`` on int32 keys: the similarities
-rounded to float32 and read as int32, which is order-preserving for non-negative values and
-several times faster to partition than float64; zero similarities and padding get distinct
-negative keys, since many equal keys make the partition slow); the raters whose key is >= tau
-contribute their float64 weights. When more than k raters tie at a positive tau, the tied
-ones are taken in ascending index order. The result is the exact Surprise neighbourhood up to
-the ordering of similarities closer than float32 resolution (relative 6e-8), which counts as
-a tie.
+Top k: ``tau`` = the k-th largest similarity, compared as int32 keys (the similarities rounded
+to float32 and read as int32, which is order-preserving for non-negative values; zero
+similarities and padding get distinct negative keys); the raters whose key is >= tau contribute
+their float64 weights. When more than k raters tie at a positive tau, the tied ones are taken
+in ascending index order. The result is the exact Surprise neighbourhood up to the ordering of
+similarities closer than float32 resolution (relative 6e-8), which counts as a tie. The gather
+and the selection run compiled (:mod:`recdyn.recommenders.knn_top_k`, one pass per row while it
+is in cache); the weighted sums stay numpy's.
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ import scipy.sparse as sp
 
 from recdyn.ratings import Ratings
 from recdyn.recommenders.base import Recommender
+from recdyn.recommenders.knn_top_k import gather_keys, keys_of, top_k_weights
 
 #: Cells of a dense prediction block.
 _BLOCK_CELLS = 1 << 22
@@ -311,41 +312,19 @@ class _KNN(Recommender):
         vals = np.where(valid, self._centred[np.minimum(pos, self._centred.size - 1)], 0.0)
         return idx, vals
 
-    def _top_k_sums(self, sims: np.ndarray, vals: np.ndarray
+    def _top_k_sums(self, gathered: np.ndarray, tau: np.ndarray | None, vals: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Weighted sum of ``vals`` (broadcast to ``sims``), sum of weights and number of
-        positive weights over the k largest of ``sims`` (>= 0, shape (..., m)) along the last
-        axis. ``sims`` is a scratch array (overwritten)."""
-        k, m = self.k, sims.shape[-1]
-        if not self._cut or m <= k:
-            num = np.einsum("...m,...m->...", sims, np.broadcast_to(vals, sims.shape))
-            cnt = np.count_nonzero(sims > 0, axis=-1) if self.min_k > 1 else None
-            return num, sims.sum(axis=-1), cnt
-        # Keys: the similarities rounded to float32, read as int32 (monotone for values >= 0;
-        # numpy partitions int32 several times faster than float64). Zero similarities and
-        # padding get distinct negative keys: many equal keys make the partition slow, and a
-        # negative key never beats a positive one.
-        key = sims.astype(np.float32).view(np.int32)
-        np.copyto(key, -1 - np.arange(m, dtype=np.int32), where=key <= 0)
-        part = np.partition(key, m - k, axis=-1)
-        tau = part[..., m - k]  # k-th largest key; part[..., :m - k] holds keys <= tau
-        over = (tau > 0) & (part[..., :m - k].max(axis=-1) == tau)  # > k raters tie at tau
-        del part
-        ge = key >= tau[..., None]
-        fixed = None
-        if over.any():
-            rows, t = key[over], tau[over][:, None]
-            above, tied = rows > t, rows == t
-            need = k - above.sum(axis=1, keepdims=True)
-            fixed = np.where(above | (tied & (np.cumsum(tied, axis=1) <= need)), sims[over], 0.0)
-        weights = np.multiply(sims, ge, out=sims)  # in place: the caller's gathered array
-        if fixed is not None:
-            weights[over] = fixed
-        num = np.einsum("...m,...m->...", weights, np.broadcast_to(vals, weights.shape))
+        """Weighted sum of ``vals`` (broadcast to ``gathered``), sum of weights and number of
+        positive weights along the last axis of the gathered weights (shape (..., m)): the top-k
+        weights with their ``tau`` from :mod:`recdyn.recommenders.knn_top_k`, or (``tau`` None)
+        every similarity."""
+        num = np.einsum("...m,...m->...", gathered, np.broadcast_to(vals, gathered.shape))
         cnt = None
         if self.min_k > 1:  # tau > 0: exactly k positive neighbours; otherwise all positive ones
-            cnt = np.where(tau > 0, k, np.count_nonzero(weights > 0, axis=-1))
-        return num, weights.sum(axis=-1), cnt
+            cnt = np.count_nonzero(gathered > 0, axis=-1)
+            if tau is not None:
+                cnt = np.where(tau > 0, self.k, cnt)
+        return num, gathered.sum(axis=-1), cnt
 
     def _finish(self, num: np.ndarray, den: np.ndarray, cnt: np.ndarray | None,
                 targets: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -378,8 +357,10 @@ class _KNN(Recommender):
             heavy = heavy[np.argsort(self._raters[other_idx[heavy]], kind="stable")]
             for start, stop in _chunks(self._raters[other_idx[heavy]], rows.shape[0]):
                 cells = heavy[start:stop]
-                idx, vals = self._rater_table(other_idx[cells])  # (c, m)
-                c_num, c_den, c_cnt = self._top_k_sums(np.take(rows, idx, axis=1), vals)  # (bt, c)
+                idx, vals = self._rater_table(other_idx[cells])  # (c, m), m > k
+                weights, keys = gather_keys(cols, idx)  # (bt, c, m): cols[idx, t] = rows[t, idx]
+                tau = top_k_weights(weights, keys, self.k)  # (bt, c)
+                c_num, c_den, c_cnt = self._top_k_sums(weights, tau, vals)  # (bt, c)
                 num[:, cells], den[:, cells] = c_num, c_den
                 if cnt is not None:
                     cnt[:, cells] = c_cnt
@@ -392,7 +373,9 @@ class _KNN(Recommender):
         for start, stop in _chunks(self._raters[others[order]], 1):
             sel = order[start:stop]
             idx, vals = self._rater_table(others[sel])  # (c, m)
-            num, den, cnt = self._top_k_sums(self._sim[targets[sel][:, None], idx], vals)
+            sims = self._sim[targets[sel][:, None], idx]
+            tau = top_k_weights(sims, keys_of(sims), self.k) if self._cut and idx.shape[1] > self.k else None
+            num, den, cnt = self._top_k_sums(sims, tau, vals)
             out[sel] = self._finish(num, den, cnt, targets[sel], others[sel])
         return out
 
