@@ -90,6 +90,33 @@ def test_recommend_with_sparse_and_dense_exclude():
     assert rec.recommend(np.array([2, 0]), k=1, exclude=dense).tolist() == [[1], [2]]
 
 
+def test_compiled_one_item_path_is_top_k():
+    """recommend(k=1) with a dense boolean mask (the online protocol's call) reads the mask in
+    place through a compiled kernel: the same items as top_k on every case top_k handles."""
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(0, 4, size=(30, 12)).astype(float)  # many exact ties
+    matrix[rng.random(matrix.shape) < 0.1] = -np.inf
+    matrix[rng.random(matrix.shape) < 0.05] = np.inf
+    matrix[4] = -np.inf  # a row of -inf only: its first eligible item
+    matrix[5, :3] = np.finfo(np.float64).min  # the lowest finite value ties with -inf
+    rec = Fixed(matrix).fit(ratings([0], [0], [3.0], 30, 12))
+    mask = rng.random((30, 12)) < 0.3
+    mask[7, :11] = True  # one eligible item left
+    users = rng.permutation(30)
+    expected = top_k(matrix[users].copy(), 1, mask[users])
+    np.testing.assert_array_equal(rec.recommend(users, k=1, exclude=mask), expected)
+    np.testing.assert_array_equal(rec.recommend(users, k=1), top_k(matrix[users].copy(), 1))
+    full = mask.copy()
+    full[7] = True
+    with pytest.raises(ValueError, match="fewer than k=1 eligible"):
+        rec.recommend(users, k=1, exclude=full)
+    nan = Fixed(np.where(np.eye(30, 12) > 0, np.nan, matrix)).fit(ratings([0], [0], [3.0], 30, 12))
+    with pytest.raises(ValueError, match="NaN"):
+        nan.recommend(users, k=1, exclude=mask)
+    with pytest.raises(IndexError):  # a user without a mask row: numpy's error, no read out of bounds
+        Fixed(np.ones((40, 12))).fit(ratings([0], [0], [3.0], 40, 12)).recommend(np.array([35]), exclude=mask)
+
+
 def test_default_predict_and_score_users_agree():
     class Dense(Recommender):
         def score_users(self, users):

@@ -168,8 +168,26 @@ class Recommender(ABC):
         """
         self._check_fitted()
         users = np.asarray(users, dtype=np.int64)
+        if int(k) == 1 and users.size and _dense_mask_rows(exclude, users, self.n_items):
+            # The online protocol's case: one compiled pass, no copies (same result as top_k).
+            from recdyn.recommenders.top_one import NONE_ELIGIBLE, best_eligible
+
+            best = best_eligible(self._cached_scores(users), exclude, users if exclude is not None else None)
+            bad = np.flatnonzero(best == NONE_ELIGIBLE)
+            if bad.size:
+                raise ValueError(f"{bad.size} row(s) have fewer than k=1 eligible items (e.g. row {bad[0]})")
+            return best[:, None]
         scores = np.array(self._cached_scores(users), dtype=np.float64)  # writable copy
         return top_k(scores, k, excluded_rows(exclude, users, scores.shape))
+
+
+def _dense_mask_rows(exclude: object, users: np.ndarray, n_items: int) -> bool:
+    """Whether ``exclude`` is None or a dense boolean (N, n_items) mask that has a row for every
+    one of ``users`` (the cases the compiled one-item path reads in place)."""
+    if exclude is None:
+        return True
+    return (isinstance(exclude, np.ndarray) and exclude.dtype == np.bool_ and exclude.ndim == 2
+            and exclude.shape[1] == n_items and int(users.min()) >= 0 and int(users.max()) < exclude.shape[0])
 
 
 def excluded_rows(exclude: sp.spmatrix | sp.sparray | np.ndarray | None, users: np.ndarray,
