@@ -241,3 +241,24 @@ def test_presets():
     table = paper["ch3"]["table_3_1"]
     assert table["params"]["n_users"] == 3000 and table["params"]["n_items"] == 1000
     assert table["params"]["steps"] == 30 and table["runs"] == 10
+
+
+def test_unseen_mask_and_row_sums_match_their_reference_formulations():
+    """The first-occurrence mask equals the one-hot cumulative-sum one (repeats included), and
+    the torch row sums equal np.add.at bit for bit."""
+    from recdyn.cafl.corrections import _add_rows, _unseen_log_softmax
+
+    gen = torch.Generator().manual_seed(0)
+    items = torch.randint(0, 7, (5, 9), generator=gen)  # 9 steps over 7 items: repeats
+    logits = torch.randn(5, 9, 7, generator=gen)
+    onehot = torch.nn.functional.one_hot(items, 7).bool()
+    seen = torch.cumsum(onehot.int(), dim=1).bool() ^ onehot
+    expected = torch.log_softmax(logits.masked_fill(seen, float("-inf")), dim=2)
+    assert torch.equal(_unseen_log_softmax(logits, items, 7), expected)
+
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, 30, 5000)
+    values = rng.gamma(0.3, 1.0, (5000, 20))
+    reference = 0.3 + np.zeros((30, 20))
+    np.add.at(reference, rows, values)
+    assert _add_rows(0.3 + np.zeros((30, 20)), rows, values).tobytes() == reference.tobytes()

@@ -239,16 +239,14 @@ def fit_poisson_factorization(users: np.ndarray, items: np.ndarray, n_users: int
         logits -= logits.max(axis=1, keepdims=True)
         phi = np.exp(logits)
         phi /= phi.sum(axis=1, keepdims=True)  # y_ui = 1 at every non-zero
-        user_shape = a + np.zeros((n_users, k))
-        np.add.at(user_shape, users, phi)
+        user_shape = _add_rows(a + np.zeros((n_users, k)), users, phi)
         user_rate = b + (item_shape / item_rate).sum(axis=0)[None, :].repeat(n_users, axis=0)
         log_u = digamma(user_shape) - np.log(user_rate)
         logits = log_u[users] + log_i[items]
         logits -= logits.max(axis=1, keepdims=True)
         phi = np.exp(logits)
         phi /= phi.sum(axis=1, keepdims=True)
-        item_shape = c + np.zeros((n_items, k))
-        np.add.at(item_shape, items, phi)
+        item_shape = _add_rows(c + np.zeros((n_items, k)), items, phi)
         item_rate = d + (user_shape / user_rate).sum(axis=0)[None, :].repeat(n_items, axis=0)
     return PoissonFactorization(user_shape, user_rate, item_shape, item_rate)
 
@@ -262,11 +260,27 @@ def pf_weights(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
     return ips_weights(model.propensity(np.asarray(users), np.asarray(items)), floor=1e-12)
 
 
+def _add_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.add.at(out, rows, values)`` (``out[rows[e]] += values[e]`` in the order of ``e``), through
+    torch's ``index_add_``, which adds the rows in the same order, 10-20x faster; returns ``out``."""
+    torch.from_numpy(out).index_add_(0, torch.from_numpy(rows), torch.from_numpy(values))
+    return out
+
+
 def _unseen_log_softmax(logits: torch.Tensor, items: torch.Tensor, n_items: int) -> torch.Tensor:
     """Log-softmax over the last axis of (B, T, I) ``logits`` with the items each sequence of
-    ``items`` (B, T) rated *before* step t masked out (the item rated at t stays possible)."""
-    onehot = torch.nn.functional.one_hot(items, n_items).bool()
-    seen = torch.cumsum(onehot.int(), dim=1).bool() ^ onehot
+    ``items`` (B, T) rated *before* step t masked out (the item rated at t stays possible).
+
+    The mask is built from each item's first step in its sequence: item i is masked at step t
+    when it first occurred before t and is not the item of step t. (A one-hot cumulative sum
+    gives the same mask through two (B, T, I) integer tensors; this was a third of Table 3.1's
+    job.)"""
+    n_seq, n_steps = items.shape
+    steps = torch.arange(n_steps, device=items.device)
+    first = torch.full((n_seq, n_items), n_steps, dtype=torch.long, device=items.device)
+    first.scatter_reduce_(1, items, steps.expand(n_seq, n_steps), reduce="amin")
+    seen = first[:, None, :] < steps[None, :, None]
+    seen.scatter_(2, items[:, :, None], False)
     return torch.log_softmax(logits.masked_fill(seen, float("-inf")), dim=2)
 
 
