@@ -322,6 +322,8 @@ def run_cafl(env: Any, *, learner: str, seed: int, steps: int, test_size: int,
     def fit(round_: int) -> tuple[float, float, float]:
         nonlocal model
         cat = {k: np.concatenate(v) if v else np.zeros(0) for k, v in log.items()}
+        for key, parts in log.items():  # one array from now on: each round concatenates only its own steps
+            parts[:] = [cat[key]] if parts else []
         w_online = np.ones(cat["user"].size)
         if learner == "cafl" and cat["user"].size:
             w_online = cafl_weights(cat["prob"], cat["env_step"].astype(np.int64), np.asarray(pool))
