@@ -5,7 +5,9 @@ held-out comparisons with the item-mean baseline on a planted low-rank problem."
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +32,7 @@ def ItemKNN(**params):  # noqa: N802
 
 
 UserKNN.predicts_ratings = ItemKNN.predicts_ratings = True
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def ratings(triples, n_users, n_items) -> Ratings:
@@ -170,26 +173,12 @@ def test_chunked_top_k_and_ties(cls, monkeypatch):
     np.testing.assert_allclose(model.predict(uu, ii), expected.ravel(), rtol=1e-9, atol=1e-9)
 
 
-def _numpy_top_k_weights(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The numpy formulation the compiled kernel replaced (knn.py before issue 21's change):
-    float32-rounded int32 keys, np.partition, the tie rule, a boolean product."""
-    m = sims.shape[-1]
-    key = sims.astype(np.float32).view(np.int32)
-    np.copyto(key, -1 - np.arange(m, dtype=np.int32), where=key <= 0)
-    part = np.partition(key, m - k, axis=-1)
-    tau = part[..., m - k]
-    over = (tau > 0) & (part[..., :m - k].max(axis=-1) == tau)
-    ge = key >= tau[..., None]
-    fixed = None
-    if over.any():
-        rows, t = key[over], tau[over][:, None]
-        above, tied = rows > t, rows == t
-        need = k - above.sum(axis=1, keepdims=True)
-        fixed = np.where(above | (tied & (np.cumsum(tied, axis=1) <= need)), sims[over], 0.0)
-    weights = sims * ge
-    if fixed is not None:
-        weights[over] = fixed
-    return weights, tau
+def _bench_knn():
+    """benchmarks/bench_knn.py, which keeps the numpy formulation the compiled kernel replaced."""
+    spec = importlib.util.spec_from_file_location("bench_knn", ROOT / "benchmarks" / "bench_knn.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("k", [1, 3, 7, 19])
@@ -205,7 +194,7 @@ def test_compiled_top_k_weights_match_the_numpy_formulation_bit_for_bit(k):
     sim[:, -1] = 0.0  # the padding column
     idx = rng.integers(0, n_targets + 1, size=(9, m))
     idx[2] = n_targets  # a cell of padding only (tau <= 0)
-    expected, expected_tau = _numpy_top_k_weights(np.take(sim, idx, axis=1), k)
+    expected, expected_tau = _bench_knn().numpy_top_k_weights(np.take(sim, idx, axis=1), k)
     weights, keys = gather_keys(np.ascontiguousarray(sim[:, :-1].T), idx)  # S^T, no padding row
     np.testing.assert_array_equal(top_k_weights(weights, keys, k), expected_tau)
     assert weights.tobytes() == expected.tobytes()
