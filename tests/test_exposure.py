@@ -381,6 +381,33 @@ def test_sweep_table_does_not_depend_on_the_chunking():
     assert merged.keys() == strategies.keys() and all(np.array_equal(merged[k], strategies[k]) for k in merged)
 
 
+def test_sweep_precision_reaches_the_finder(monkeypatch):
+    """``sweep.precision`` (the default preset's float32) is the finder's gradient precision; the
+    second-order test stays float64 whatever it is."""
+    import recdyn.exposure.sweep as sweep_module
+    from recdyn.exposure.sweep import SweepSpec, run_sweep
+
+    seen = []
+    real = sweep_module.find_local_equilibria
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["precision"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "find_local_equilibria", spy)
+    rng = np.random.default_rng(2)
+    users, items = rng.random((20, 3)), rng.random((10, 3))
+    tables = {}
+    for precision in ("float32", "float64"):
+        spec = SweepSpec(ns=[2], taus=[1.0], step_sizes=[1.0], inits=2, init_seed=1, max_iter=400, tol=1e-8,
+                         grad_tol=1e-5, eig_tol=0.0, cluster_eps=1e-4, neighbourhoods=[1], precision=precision)
+        tables[precision], _ = run_sweep(users, items, spec, nonnegative=True, seed=0, labels={})
+    assert seen == ["float32", "float64"]
+    assert SweepSpec.__dataclass_fields__["precision"].default == "mixed"
+    # tau = 1: one equilibrium (Theorem 4), reached in both precisions with the same label
+    pd.testing.assert_series_equal(tables["float32"]["label"], tables["float64"]["label"])
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_finder_on_cuda_reaches_the_cpu_equilibria():
     c = _game(seed=19, m=200, d=4, shift=0.4)

@@ -69,7 +69,7 @@ def run_sweep(
         theta0 = theta0.repeat(len(spec.step_sizes), 1, 1)
         start = time.perf_counter()
         res = find_local_equilibria(c_dev, theta0, tau, steps, max_iter=spec.max_iter, tol=spec.tol,
-                                    nonnegative=nonnegative, device=device)
+                                    nonnegative=nonnegative, device=device, precision=spec.precision)
         test = riemannian_test(res.s, c_dev, tau, grad_tol=spec.grad_tol, eig_tol=spec.eig_tol)
         s = res.s.cpu()
         table = pd.DataFrame({
@@ -108,10 +108,10 @@ def _measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered)
         "dist_cbar": audit.distance_to_direction(s, cbar).numpy(),
     }
     if user_is_male is not None:
-        dmax, dshare = audit.user_gender_targeting(s, c, torch.as_tensor(user_is_male))
+        dmax, dshare = audit.user_gender_targeting(s, c, torch.as_tensor(np.array(user_is_male, dtype=bool)))
         out |= {"delta_max_rating": dmax.numpy(), "delta_best_share": dshare.numpy()}
     if item_is_male is not None:
-        mask = torch.as_tensor(item_gendered, dtype=torch.bool)
+        mask = torch.as_tensor(np.array(item_gendered, dtype=bool))  # a copy: pandas hands out read-only arrays
         sizes = [k for k in spec.neighbourhoods if k <= int(mask.sum())]  # larger ones: NaN (too few creators)
         if len(sizes) < len(spec.neighbourhoods):
             LOG.warning("neighbourhood sizes %s exceed the %d gendered creators: reported as NaN",
@@ -120,7 +120,7 @@ def _measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered)
         for k in spec.neighbourhoods:
             out[f"frac_diff_k{k}"], out[f"dist_diff_k{k}"] = nan, nan
         if sizes:
-            frac, dist = audit.creator_gender_neighbourhoods(s, base[mask], torch.as_tensor(item_is_male)[mask],
+            frac, dist = audit.creator_gender_neighbourhoods(s, base[mask], torch.as_tensor(np.array(item_is_male, dtype=bool))[mask],
                                                               sizes)
             for j, k in enumerate(sizes):
                 out[f"frac_diff_k{k}"] = frac[:, j].numpy()

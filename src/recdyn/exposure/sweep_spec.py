@@ -24,6 +24,7 @@ class SweepSpec:
     cluster_eps: float
     neighbourhoods: Sequence[int]
     games_per_job: int = 0  # (n, tau) games per Snakemake job (used by the rules; 0 = all)
+    precision: str = "mixed"  # the finder's gradient precision (recdyn.exposure.finder.PRECISIONS)
 
     def games(self) -> list[tuple[int, float]]:
         """All (n, tau) games of the sweep, n-major (the order the job chunks split)."""
