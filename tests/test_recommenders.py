@@ -113,6 +113,9 @@ def test_compiled_one_item_path_is_top_k():
     nan = Fixed(np.where(np.eye(30, 12) > 0, np.nan, matrix)).fit(ratings([0], [0], [3.0], 30, 12))
     with pytest.raises(ValueError, match="NaN"):
         nan.recommend(users, k=1, exclude=mask)
+    from recdyn.recommenders.top_one import best_eligible
+    with pytest.raises(IndexError, match="mask rows"):  # the kernel never reads outside the mask
+        best_eligible(matrix[:2], mask, np.array([0, 30]))
     with pytest.raises(IndexError):  # a user without a mask row: numpy's error, no read out of bounds
         Fixed(np.ones((40, 12))).fit(ratings([0], [0], [3.0], 40, 12)).recommend(np.array([35]), exclude=mask)
 

@@ -358,7 +358,8 @@ class _KNN(Recommender):
             for start, stop in _chunks(self._raters[other_idx[heavy]], rows.shape[0]):
                 cells = heavy[start:stop]
                 idx, vals = self._rater_table(other_idx[cells])  # (c, m), m > k
-                weights, keys = gather_keys(cols, idx)  # (bt, c, m): cols[idx, t] = rows[t, idx]
+                # (bt, c, m) from S^T: cols[idx, t] == rows[t, idx] (S is exactly symmetric here)
+                weights, keys = gather_keys(cols, idx)
                 tau = top_k_weights(weights, keys, self.k)  # (bt, c)
                 c_num, c_den, c_cnt = self._top_k_sums(weights, tau, vals)  # (bt, c)
                 num[:, cells], den[:, cells] = c_num, c_den

@@ -53,10 +53,13 @@ def best_eligible(scores: np.ndarray, excluded: np.ndarray | None, rows: np.ndar
     elif rows is None:
         rows = np.arange(n, dtype=np.int64)
     excluded = np.ascontiguousarray(excluded, dtype=np.bool_)
+    rows = np.asarray(rows, dtype=np.int64)
     if excluded.ndim != 2 or excluded.shape[1] != m:
         raise ValueError(f"exclusion mask has shape {excluded.shape}, expected (*, {m})")
+    if rows.shape != (n,) or (n and (rows.min() < 0 or rows.max() >= excluded.shape[0])):
+        raise IndexError(f"mask rows must be {n} indices in [0, {excluded.shape[0]}), got shape {rows.shape}")
     with np.errstate(invalid="ignore"):  # inf - inf in the sum: NaN, then the exact check
         suspect = np.isnan(scores.sum())
     if suspect and np.isnan(scores).any():  # the sum is a cheap first check
         raise ValueError("scores contain NaN")
-    return _best_eligible(scores, excluded, np.asarray(rows, dtype=np.int64), _LOWEST)
+    return _best_eligible(scores, excluded, rows, _LOWEST)
