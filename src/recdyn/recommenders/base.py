@@ -216,7 +216,9 @@ def top_k(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) -> np.
     k = int(k)
     if not 1 <= k <= n_cols:
         raise ValueError(f"k must be in [1, {n_cols}], got {k}")
-    if np.isnan(scores.sum()) and np.isnan(scores).any():  # the sum is a cheap first check
+    with np.errstate(invalid="ignore"):  # inf - inf in the sum: NaN, then the exact check
+        suspect = np.isnan(scores.sum())
+    if suspect and np.isnan(scores).any():  # the sum is a cheap first check
         raise ValueError("scores contain NaN")
     # Eligible cells are finite (a -inf score becomes the lowest finite value), excluded are -inf.
     np.maximum(scores, np.finfo(np.float64).min, out=scores)
