@@ -204,6 +204,15 @@ def excluded_rows(exclude: sp.spmatrix | sp.sparray | np.ndarray | None, users: 
     return rows
 
 
+def raise_on_nan(scores: np.ndarray) -> None:
+    """ValueError if ``scores`` holds a NaN (the sum is a cheap first check; inf - inf in it is
+    a NaN too, so the exact check follows, without numpy's warning)."""
+    with np.errstate(invalid="ignore"):
+        suspect = np.isnan(scores.sum())
+    if suspect and np.isnan(scores).any():
+        raise ValueError("scores contain NaN")
+
+
 def top_k(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) -> np.ndarray:
     """Row-wise top-``k`` column indices of ``scores`` (modified in place), best first.
 
@@ -216,10 +225,7 @@ def top_k(scores: np.ndarray, k: int, excluded: np.ndarray | None = None) -> np.
     k = int(k)
     if not 1 <= k <= n_cols:
         raise ValueError(f"k must be in [1, {n_cols}], got {k}")
-    with np.errstate(invalid="ignore"):  # inf - inf in the sum: NaN, then the exact check
-        suspect = np.isnan(scores.sum())
-    if suspect and np.isnan(scores).any():  # the sum is a cheap first check
-        raise ValueError("scores contain NaN")
+    raise_on_nan(scores)
     # Eligible cells are finite (a -inf score becomes the lowest finite value), excluded are -inf.
     np.maximum(scores, np.finfo(np.float64).min, out=scores)
     if excluded is not None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from recdyn.recommenders.base import raise_on_nan
+
 #: Returned in a row with no eligible cell.
 NONE_ELIGIBLE = -1
 _LOWEST = np.finfo(np.float64).min
@@ -58,8 +60,5 @@ def best_eligible(scores: np.ndarray, excluded: np.ndarray | None, rows: np.ndar
         raise ValueError(f"exclusion mask has shape {excluded.shape}, expected (*, {m})")
     if rows.shape != (n,) or (n and (rows.min() < 0 or rows.max() >= excluded.shape[0])):
         raise IndexError(f"mask rows must be {n} indices in [0, {excluded.shape[0]}), got shape {rows.shape}")
-    with np.errstate(invalid="ignore"):  # inf - inf in the sum: NaN, then the exact check
-        suspect = np.isnan(scores.sum())
-    if suspect and np.isnan(scores).any():  # the sum is a cheap first check
-        raise ValueError("scores contain NaN")
+    raise_on_nan(scores)
     return _best_eligible(scores, excluded, rows, _LOWEST)
