@@ -262,7 +262,8 @@ def pf_weights(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
 
 def _add_rows(out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``np.add.at(out, rows, values)`` (``out[rows[e]] += values[e]`` in the order of ``e``), through
-    torch's ``index_add_``, which adds the rows in the same order, 10-20x faster; returns ``out``."""
+    torch's ``index_add_``, which adds the rows in the same order, about 5x faster (60,000 rows of 20
+into 3,000, one thread: 3.9 against 20.1 ms); returns ``out``."""
     torch.from_numpy(out).index_add_(0, torch.from_numpy(rows), torch.from_numpy(values))
     return out
 

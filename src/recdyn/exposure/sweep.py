@@ -99,6 +99,11 @@ def run_sweep(
     return out, strategies
 
 
+def _bool_tensor(flags: np.ndarray) -> torch.Tensor:
+    """A boolean tensor of its own (a copy: pandas hands out read-only arrays, which torch warns about)."""
+    return torch.as_tensor(np.array(flags, dtype=bool))
+
+
 def _measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered) -> dict[str, np.ndarray]:
     n = s.shape[1]
     distinct = audit.distinct_strategies(s, spec.cluster_eps).numpy()
@@ -108,10 +113,10 @@ def _measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered)
         "dist_cbar": audit.distance_to_direction(s, cbar).numpy(),
     }
     if user_is_male is not None:
-        dmax, dshare = audit.user_gender_targeting(s, c, torch.as_tensor(np.array(user_is_male, dtype=bool)))
+        dmax, dshare = audit.user_gender_targeting(s, c, _bool_tensor(user_is_male))
         out |= {"delta_max_rating": dmax.numpy(), "delta_best_share": dshare.numpy()}
     if item_is_male is not None:
-        mask = torch.as_tensor(np.array(item_gendered, dtype=bool))  # a copy: pandas hands out read-only arrays
+        mask = _bool_tensor(item_gendered)
         sizes = [k for k in spec.neighbourhoods if k <= int(mask.sum())]  # larger ones: NaN (too few creators)
         if len(sizes) < len(spec.neighbourhoods):
             LOG.warning("neighbourhood sizes %s exceed the %d gendered creators: reported as NaN",
@@ -120,8 +125,7 @@ def _measures(s, c, base, cbar, spec, user_is_male, item_is_male, item_gendered)
         for k in spec.neighbourhoods:
             out[f"frac_diff_k{k}"], out[f"dist_diff_k{k}"] = nan, nan
         if sizes:
-            frac, dist = audit.creator_gender_neighbourhoods(s, base[mask], torch.as_tensor(np.array(item_is_male, dtype=bool))[mask],
-                                                              sizes)
+            frac, dist = audit.creator_gender_neighbourhoods(s, base[mask], _bool_tensor(item_is_male)[mask], sizes)
             for j, k in enumerate(sizes):
                 out[f"frac_diff_k{k}"] = frac[:, j].numpy()
                 out[f"dist_diff_k{k}"] = dist[:, j].numpy()

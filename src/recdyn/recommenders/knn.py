@@ -118,8 +118,8 @@ similarities and padding get distinct negative keys); the raters whose key is >=
 their float64 weights. When more than k raters tie at a positive tau, the tied ones are taken
 in ascending index order. The result is the exact Surprise neighbourhood up to the ordering of
 similarities closer than float32 resolution (relative 6e-8), which counts as a tie. The gather
-and the selection run compiled (:mod:`recdyn.recommenders.knn_top_k`, one pass per row while it
-is in cache); the weighted sums stay numpy's.
+with its keys and the zeroing run compiled (:mod:`recdyn.recommenders.knn_top_k`); tau comes
+from numpy's ``partition``, and the weighted sums stay numpy's.
 """
 
 from __future__ import annotations

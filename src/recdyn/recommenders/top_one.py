@@ -25,8 +25,8 @@ _LOWEST = np.finfo(np.float64).min
 @njit(cache=True, nogil=True)
 def _best_eligible(scores: np.ndarray, excluded: np.ndarray, rows: np.ndarray,
                    lowest: float) -> np.ndarray:  # pragma: no cover - compiled
-    """One pass a row; excluded cells read as -inf (a select, not a branch), eligible ones at
-    least ``lowest``; a strictly larger value moves the argmax (the first maximum wins)."""
+    """One pass a row; excluded cells read as -inf, eligible ones at least ``lowest``; a strictly
+    larger value moves the argmax (the first maximum wins)."""
     n, m = scores.shape
     out = np.empty(n, np.int64)
     for r in range(n):
